@@ -1,0 +1,110 @@
+"""Settings: built once at the entry point from arguments, TOLMACH_* variables and tolmach.toml.
+
+Every setting is declared here with its help text (``Field(description=...)``); a test checks
+that each one is documented in docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tolmach"
+
+
+def _default_operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Settings(BaseSettings):
+    """All tolmach settings. Construct with ``Settings(**overrides)``; never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOLMACH_", toml_file="tolmach.toml", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Database, blobs, models."
+    )
+    operator: str = Field(default_factory=_default_operator, description="Who captures and runs.")
+
+    asr_model: str = Field("whisper-base", description="Speech model: a manifest name or a folder.")
+    asr_device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where Whisper runs.")
+    asr_compute_type: str = Field("int8", description="CTranslate2 compute type for Whisper.")
+    asr_threads: int = Field(0, description="CPU threads for Whisper (0: all cores).")
+    asr_beam_size: int = Field(5, description="Beam size for Whisper decoding.")
+    asr_batch_size: int = Field(8, description="Batch size of the batched Whisper pipeline.")
+    asr_window_s: float = Field(
+        900.0, description="Audio is read and transcribed in windows of this many seconds."
+    )
+    languages: list[str] = Field(
+        default_factory=lambda: ["ru", "uk"], description="Candidate source languages."
+    )
+
+    mt_engine: Literal["llama", "openai", "libretranslate", "ctranslate2", "whisper"] = Field(
+        "llama", description="Translation engine."
+    )
+    mt_model: str = Field(
+        "gemma3-270m", description="llama: manifest name or .gguf path; openai: model name."
+    )
+    mt_url: str = Field("", description="Server URL for the openai and libretranslate engines.")
+    mt_api_key: str = Field("", description="API key for the openai and libretranslate engines.")
+    mt_ct2_path: str = Field("", description="Folder of a CTranslate2 translation model.")
+    mt_context: int = Field(2, description="Neighbouring segments given to the translator.")
+    mt_timeout_s: float = Field(120.0, description="Timeout of one translation request.")
+    glossary: Path | None = Field(None, description="A glossary TSV of fixed translations.")
+
+    render_vertical: bool = Field(True, description="Also render the 9:16 clip.")
+    render_crf: int = Field(23, description="x264 quality (lower is better, larger).")
+    render_preset: str = Field("veryfast", description="x264 preset.")
+
+    max_duration_s: float = Field(4 * 3600.0, description="Refuse media longer than this.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "tolmach.db"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    def public(self) -> dict[str, object]:
+        """Settings as recorded with outputs (secrets removed)."""
+        data = self.model_dump(mode="json")
+        data.pop("mt_api_key", None)
+        return data

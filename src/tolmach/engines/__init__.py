@@ -1,0 +1,1 @@
+"""Engines behind small interfaces: speech recognition (asr), translation (mt)."""

@@ -1,0 +1,1 @@
+"""The pipeline: one module per stage, run in order by ``runner``."""
