@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from tolmach.errors import InputError, ToolError
 
 ISO_EXTS = {"mp4", "m4a", "m4v", "mov", "3gp", "3g2", "mj2"}
+ERROR_LINES_KEPT = 40
 
 
 def tool(name: str) -> str:
@@ -47,8 +51,14 @@ def probe(path: Path) -> dict[str, Any]:
     if path.stat().st_size == 0:
         raise InputError(f"{path.name} is empty (0 bytes).", "Capture the file again.")
     cmd = [
-        tool("ffprobe"), "-v", "error", "-print_format", "json",
-        "-show_format", "-show_streams", safe_path(path),
+        tool("ffprobe"),
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        safe_path(path),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     data: dict[str, Any] = json.loads(proc.stdout or "{}") if proc.returncode == 0 else {}
@@ -71,8 +81,17 @@ def facts(data: dict[str, Any]) -> dict[str, Any]:
         keep = {
             k: s[k]
             for k in (
-                "index", "codec_type", "codec_name", "width", "height", "r_frame_rate",
-                "sample_rate", "channels", "duration", "bit_rate", "pix_fmt",
+                "index",
+                "codec_type",
+                "codec_name",
+                "width",
+                "height",
+                "r_frame_rate",
+                "sample_rate",
+                "channels",
+                "duration",
+                "bit_rate",
+                "pix_fmt",
             )
             if k in s
         }
@@ -134,3 +153,84 @@ def check_container(path: Path) -> None:
                     "The download or copy was cut short; capture the file again.",
                 )
             pos += box_len
+
+
+def run_ffmpeg_progress(
+    args: list[str],
+    what: str,
+    total: float,
+    on_progress: Callable[[float, float], None],
+    timeout: float | None = None,
+) -> list[str]:
+    """Run ffmpeg with ``args``, reporting ``on_progress(seconds_done, total)`` as it goes.
+
+    ffmpeg's ``-progress pipe:1`` report is read line by line and only the first and last lines
+    of its error output are kept, so a long file never fills memory. Returns those error lines
+    (empty when ffmpeg said nothing at ``error`` level: decode errors show up here even when
+    ffmpeg exits 0); raises ToolError when ffmpeg fails or runs past ``timeout`` seconds.
+    """
+    quiet = ["-nostdin", "-hide_banner", "-loglevel", "error", "-nostats"]
+    cmd = [tool("ffmpeg"), *quiet, "-progress", "pipe:1", "-y", *args]
+    first: list[str] = []
+    last: deque[str] = deque(maxlen=ERROR_LINES_KEPT)
+    timed_out = threading.Event()
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    ) as proc:
+
+        def stop() -> None:
+            timed_out.set()
+            proc.kill()
+
+        reader = threading.Thread(target=_drain, args=(proc.stderr, first, last), daemon=True)
+        reader.start()
+        killer = threading.Timer(timeout, stop) if timeout else None
+        if killer:
+            killer.start()
+        try:
+            for line in proc.stdout or ():
+                done = parse_progress_line(line)
+                if done is not None:
+                    on_progress(min(done, total) if total > 0 else done, total)
+            returncode = proc.wait()
+        finally:
+            if killer:
+                killer.cancel()
+            if proc.poll() is None:  # on_progress raised: do not leave ffmpeg running
+                proc.kill()
+                proc.wait()
+            reader.join(timeout=5)
+    errors = [*first, *last]
+    if timed_out.is_set():
+        raise ToolError(
+            f"ffmpeg took longer than {timeout:.0f} s while {what} and was stopped.",
+            "Check that the input is not damaged; a very long file may need a larger timeout.",
+        )
+    if returncode != 0:
+        tail = " ".join(errors[-3:]) or f"exit status {returncode}"
+        raise ToolError(f"ffmpeg failed while {what}: {tail}", "Check the input file.")
+    if total > 0:
+        on_progress(total, total)
+    return errors
+
+
+def parse_progress_line(line: str) -> float | None:
+    """Seconds done from one ``-progress`` line (``out_time_us=...``), else None."""
+    key, _, value = line.strip().partition("=")
+    if key != "out_time_us":
+        return None
+    try:
+        return max(0.0, int(value) / 1_000_000)
+    except ValueError:  # "N/A" before the first frame is written
+        return None
+
+
+def _drain(stream: IO[str] | None, first: list[str], last: deque[str]) -> None:
+    """Keep the first and the last error lines of ffmpeg, dropping the middle."""
+    for line in stream or ():
+        if not line.strip():
+            continue
+        if len(first) < ERROR_LINES_KEPT // 4:
+            first.append(line.strip())
+        else:
+            last.append(line.strip())
