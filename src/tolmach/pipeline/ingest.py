@@ -1,0 +1,132 @@
+"""Ingest stage: a local file -> the original bytes in the blob store and a capture record.
+
+The file is checked first (ffprobe, container sanity, duration cap), so bad input stores
+nothing. The bytes are hashed while they are copied, in one pass. The same bytes ingested twice
+are one item with two capture records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tolmach import __version__, media
+from tolmach.config import Settings
+from tolmach.errors import InputError
+from tolmach.store.blobs import BlobStore, Progress
+from tolmach.store.tables import Capture, Event, Item
+
+ITEM_ID_LEN = 12
+
+
+@dataclass(frozen=True)
+class Ingested:
+    item_id: str
+    capture_id: int
+    new_item: bool
+    record: dict[str, Any]
+
+
+def safe_ext(name: str) -> str:
+    """A short, harmless extension taken from a file name ("" when there is none)."""
+    ext = Path(name).suffix.lower().lstrip(".")
+    return ext if re.fullmatch(r"[a-z0-9]{1,8}", ext) else ""
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ingest_file(
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    settings: Settings,
+    path: Path,
+    on_progress: Progress | None = None,
+) -> Ingested:
+    path = path.expanduser()
+    facts = media.probe(path)
+    if facts["duration"] > settings.max_duration_s:
+        hours = facts["duration"] / 3600
+        raise InputError(
+            f"{path.name} is {hours:.1f} hours long, over the limit of "
+            f"{settings.max_duration_s / 3600:.1f} hours.",
+            "Cut it into parts, or raise max_duration_s in tolmach.toml.",
+        )
+    stat = path.stat()
+    sha, size = blobs.put_file(path, on_progress)
+    captured = datetime.now(UTC)
+    record: dict[str, Any] = {
+        "schema": "tolmach.capture/1",
+        "item_id": sha[:ITEM_ID_LEN],
+        "source": {"kind": "file", "path": str(path.resolve()), "name": path.name},
+        "sha256": sha,
+        "size": size,
+        "captured_at": _iso(captured),
+        "file_modified_at": _iso(datetime.fromtimestamp(stat.st_mtime, UTC)),
+        "operator": settings.operator,
+        "tool": {"name": "tolmach", "version": __version__},
+        "media": facts,
+    }
+    rec_sha, _ = blobs.put_bytes(json.dumps(record, ensure_ascii=False, indent=2).encode())
+    kind = "video" if media.has_video(facts) else "audio"
+    args = (db, settings, sha, size, path, kind, facts, captured, rec_sha, record)
+    try:
+        return _record(*args)
+    except IntegrityError:  # the same bytes ingested at the same moment elsewhere: now exists
+        return _record(*args)
+
+
+def _record(
+    db: sessionmaker[Session],
+    settings: Settings,
+    sha: str,
+    size: int,
+    path: Path,
+    kind: str,
+    facts: dict[str, Any],
+    captured: datetime,
+    rec_sha: str,
+    record: dict[str, Any],
+) -> Ingested:
+    with db.begin() as session:
+        item = session.get(Item, sha[:ITEM_ID_LEN])
+        new = item is None
+        if item is None:
+            item = Item(
+                id=sha[:ITEM_ID_LEN],
+                sha256=sha,
+                size=size,
+                ext=safe_ext(path.name),
+                kind=kind,
+                duration=facts["duration"],
+                media_json=json.dumps(facts),
+            )
+            session.add(item)
+            session.flush()
+        cap = Capture(
+            item_id=item.id,
+            source=str(path.resolve()),
+            captured_at=captured.replace(tzinfo=None),
+            operator=settings.operator,
+            tool_version=__version__,
+            record_sha256=rec_sha,
+        )
+        session.add(cap)
+        session.flush()
+        session.add(
+            Event(
+                item_id=item.id,
+                actor=settings.operator,
+                kind="captured",
+                detail_json=json.dumps({"capture": cap.id, "source": cap.source}),
+            )
+        )
+        return Ingested(item.id, cap.id, new, record)
