@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tolmach.store.db import open_db
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+RU_WAV = REPO / "samples" / "ru.wav"  # real Russian speech, 5.7 s (MPL-2.0, see samples/)
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,44 @@ def db(settings: Settings) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def blobs(settings: Settings) -> BlobStore:
     return BlobStore(settings.blob_dir)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True, timeout=120
+    )
+
+
+class MediaFactory:
+    """Small real media files made with ffmpeg, for tests."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def speech_video(self, name: str = "clip.mp4", wav: Path = RU_WAV, size: str = "640x360") -> Path:
+        out = self.root / name
+        ffmpeg(
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25", "-i", str(wav), "-shortest",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            "-movflags", "+faststart", str(out),
+        )
+        return out
+
+    def silent_video(self, name: str = "silent.mp4", seconds: int = 3, audio: bool = True) -> Path:
+        out = self.root / name
+        args = ["-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=25:duration={seconds}"]
+        if audio:
+            args += ["-f", "lavfi", "-i", f"anullsrc=r=16000:cl=mono:d={seconds}", "-c:a", "aac"]
+        ffmpeg(*args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(out))
+        return out
+
+    def audio(self, name: str = "voice.m4a", wav: Path = RU_WAV) -> Path:
+        out = self.root / name
+        ffmpeg("-i", str(wav), "-c:a", "aac", "-b:a", "64k", str(out))
+        return out
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> MediaFactory:
+    return MediaFactory(tmp_path / "media")
