@@ -32,7 +32,7 @@ subs_app = typer.Typer(help="Subtitle tools.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(subs_app, name="subtitles")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
