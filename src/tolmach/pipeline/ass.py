@@ -26,7 +26,7 @@ LABEL_REVIEWED = "Translation reviewed"
 # Colours are &HAABBGGRR; alpha 00 is opaque.
 WHITE = "&H00FFFFFF"
 BLACK = "&H00000000"
-SUB_BOX = "&H50000000"  # black box, about 70% opaque
+SUB_BOX = "&H40000000"  # black box, 75% opaque
 WARN_BOX = "&H0000B4FF"  # amber, for an unreviewed machine translation
 CALM_BOX = "&H40303030"  # dark grey, for a reviewed translation
 
