@@ -88,11 +88,16 @@ def join(words: Sequence[str]) -> str:
     return " ".join(words)
 
 
+def _sentence_inside(words: Sequence[str]) -> float:
+    """Cost of sentences that end inside a line: one sentence ending and the next starting."""
+    return sum(3.0 for w in words[:-1] if w.rstrip(_TRAILING).endswith(tuple(_SENTENCE_END)))
+
+
 def layout(words: Sequence[str]) -> tuple[tuple[str, ...], float] | None:
     """The best one- or two-line layout of ``words`` and its cost; None when it cannot fit."""
     text = join(words)
     if len(text) <= MAX_LINE:
-        return (text,), 0.0
+        return (text,), _sentence_inside(words)
     best: tuple[tuple[str, ...], float] | None = None
     for k in range(1, len(words)):
         top, bottom = join(words[:k]), join(words[k:])
@@ -100,13 +105,9 @@ def layout(words: Sequence[str]) -> tuple[tuple[str, ...], float] | None:
             continue
         # Break quality first; then balance; a bottom-heavy pyramid wins a tie.
         cost = break_cost(words[k - 1], words[k]) + abs(len(top) - len(bottom)) / 12
+        cost += _sentence_inside(words[:k]) + _sentence_inside(words[k:])
         if len(top) > len(bottom):
             cost += 0.05
         if best is None or cost < best[1]:
             best = (top, bottom), cost
     return best
-
-
-def split_long(word: str) -> list[str]:
-    """A single word longer than a line (a URL, a hashtag chain), cut into line-sized pieces."""
-    return [word[i : i + MAX_LINE] for i in range(0, len(word), MAX_LINE)] or [word]

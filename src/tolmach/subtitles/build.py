@@ -16,13 +16,13 @@ speech is a pause in the English cues too.
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tolmach.models import Cue, EnglishSegment, Segment
 from tolmach.subtitles import breaks
+from tolmach.subtitles.align import Token, along, ms, spread
 from tolmach.subtitles.rules import (
     DEFAULT_FPS,
     MAX_DURATION_MS,
@@ -42,13 +42,6 @@ _LINGER_MS = 700  # how long a cue may stay after its segment for comfortable re
 
 
 @dataclass(frozen=True)
-class _Token:
-    text: str
-    start: int  # ms
-    end: int
-
-
-@dataclass(frozen=True)
 class _Chunk:
     lines: tuple[str, ...]
     start: int
@@ -63,8 +56,8 @@ def source_cues(segments: Sequence[Segment], fps: float = DEFAULT_FPS) -> list[C
         if seg.words:
             tokens = _word_tokens(seg)
         else:
-            tokens = _spread(seg.text.split(), _ms(seg.start), _ms(seg.end))
-        chunks += _cut(tokens, _ms(seg.end))
+            tokens = spread(seg.text.split(), ms(seg.start), ms(seg.end))
+        chunks += _cut(tokens, ms(seg.end))
     return _timed(chunks, fps)
 
 
@@ -76,85 +69,26 @@ def english_cues(
     chunks: list[_Chunk] = []
     for seg in segments:
         words = seg.text.split()
-        start, end = _ms(seg.start), max(_ms(seg.start), _ms(seg.end))
+        start, end = ms(seg.start), max(ms(seg.start), ms(seg.end))
         src = by_id.get(seg.id)
-        timeline = _timeline(src, start, end) if src is not None and src.words else None
-        tokens = _spread(words, start, end, timeline)
+        tokens = along(words, src, start, end) if src is not None else spread(words, start, end)
         chunks += _cut(tokens, end)
     return _timed(chunks, fps)
 
 
-def _ms(seconds: float) -> int:
-    return max(0, round(seconds * 1000))
-
-
-def _word_tokens(seg: Segment) -> list[_Token]:
-    tokens: list[_Token] = []
+def _word_tokens(seg: Segment) -> list[Token]:
+    tokens: list[Token] = []
     for w in seg.words:
         text = w.word.strip()
         if not text:
             continue
-        start = _ms(w.start)
-        end = max(start, _ms(w.end))
-        if len(text) > MAX_LINE:
-            tokens += _spread(breaks.split_long(text), start, end)
-        else:
-            tokens.append(_Token(text, start, end))
+        start = ms(w.start)
+        end = max(start, ms(w.end))
+        tokens += spread([text], start, end)
     return tokens
 
 
-def _timeline(src: Segment, start: int, end: int) -> tuple[list[float], list[int]]:
-    """Points (share of the source text, time) through the source segment's words."""
-    words = [(w.word.strip(), _ms(w.start), _ms(w.end)) for w in src.words if w.word.strip()]
-    total = sum(len(text) + 1 for text, _, _ in words) - 1
-    if total <= 0:
-        return [0.0, 1.0], [start, end]
-    shares: list[float] = [0.0]
-    times: list[int] = [start]
-    done = 0
-    for text, w_start, w_end in words:
-        for share, t in ((done / total, w_start), ((done + len(text)) / total, w_end)):
-            shares.append(share)
-            times.append(min(end, max(times[-1], t)))
-        done += len(text) + 1
-    shares.append(1.0)
-    times.append(end)
-    return shares, times
-
-
-def _at(timeline: tuple[list[float], list[int]], share: float) -> int:
-    shares, times = timeline
-    k = bisect.bisect_right(shares, share) - 1
-    k = max(0, min(k, len(shares) - 2))
-    a, b = shares[k], shares[k + 1]
-    if b <= a:
-        return times[k + 1]
-    return round(times[k] + (times[k + 1] - times[k]) * (share - a) / (b - a))
-
-
-def _spread(
-    words: Sequence[str],
-    start: int,
-    end: int,
-    timeline: tuple[list[float], list[int]] | None = None,
-) -> list[_Token]:
-    """Time words by where their characters fall in the span (or along ``timeline``)."""
-    pieces = [piece for word in words for piece in breaks.split_long(word)]
-    total = sum(len(p) + 1 for p in pieces) - 1
-    tokens: list[_Token] = []
-    done = 0
-    for piece in pieces:
-        a, b = done / total, (done + len(piece)) / total
-        if timeline is None:
-            t0, t1 = start + round((end - start) * a), start + round((end - start) * b)
-        else:
-            t0, t1 = _at(timeline, a), _at(timeline, b)
-        tokens.append(_Token(piece, t0, max(t0, t1)))
-        done += len(piece) + 1
-    return tokens
-
-
-def _cut(tokens: Sequence[_Token], seg_end: int) -> list[_Chunk]:
+def _cut(tokens: Sequence[Token], seg_end: int) -> list[_Chunk]:
     """The cheapest way to cut one segment's tokens into cues."""
     n = len(tokens)
     if n == 0:

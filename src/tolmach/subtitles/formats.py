@@ -98,7 +98,8 @@ def _timing(label: str, number: int, line: str, fmt: str) -> tuple[float, float]
     for h, m, s, frac in (g[:4], g[4:]):
         if int(m) > 59 or int(s) > 59:
             raise _error(label, number, f"minutes or seconds over 59 in {line.strip()!r}", hint)
-        values.append(int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000)
+        ms = ((int(h or 0) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
+        values.append(ms / 1000)
     return values[0], values[1]
 
 
