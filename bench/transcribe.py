@@ -101,6 +101,18 @@ def make_cases(wav: Path, tmp: Path) -> dict[str, Callable[[], str]]:
     }
 
 
+def stage_parts(wav: Path, tmp: Path) -> dict[str, float]:
+    """The stage's costs that plain batched transcription does not pay: loading its own model
+    and detecting the language (on the stage's first window)."""
+    from tolmach.engines import asr
+
+    ctx = stage_context(wav, tmp / "parts")
+    load_s, rec = timed(lambda: asr.make_recognizer(ctx.settings))
+    audio = read_wav(wav)
+    detect_s, _ = timed(lambda: rec.detect_language(audio, ["ru", "uk"]))
+    return {"model load": load_s, "detect_language": detect_s}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--wav", type=Path, default=WAV_10MIN)
@@ -132,6 +144,7 @@ def main() -> None:
                     flush=True,
                 )
         language = getattr(cases["stage"], "last_language", "-")
+        parts = stage_parts(args.wav, Path(tmp)) if "stage" in names else {}
 
     med = {n: median(times[n]) for n in names}
     print(f"\nTranscription of {args.wav.name} ({duration:.0f} s); {machine()}")
@@ -158,8 +171,14 @@ def main() -> None:
         print(f"stage / batched: {ratio:.2f} (target <= {TARGET}: {verdict})")
     if {"stage", "batched+words"} <= med.keys():
         print(f"stage / batched+words: {med['stage'] / med['batched+words']:.2f}")
+    if parts:
+        print(
+            "stage fixed costs (once, after the rounds): "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
+        )
     if args.json:
         raw = {"duration": duration, "times": times, "wer": wers, "language": language}
+        raw["stage_parts"] = parts
         args.json.write_text(json.dumps(raw, indent=1) + "\n")
 
 
