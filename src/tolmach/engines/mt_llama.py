@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tolmach import catalog
+from tolmach import catalog, glossary
 from tolmach.config import Settings
 from tolmach.engines import mt_prompt
 from tolmach.engines.mt_base import TranslationRequest
@@ -69,6 +69,7 @@ class LlamaTranslator:
         path, self._ref = catalog.load(settings.models_dir, settings.mt_model)
         self._llm = load_llama(path)
         self._n_ctx = N_CTX
+        self._known = {e.english for e in glossary.load(settings.glossary).entries}
 
     def model_ref(self) -> ModelRef:
         return self._ref
@@ -85,7 +86,8 @@ class LlamaTranslator:
             )
             prompt = mt_prompt.completion_prompt(request)
         english = complete(self._llm, prompt, budget, mt_prompt.STOP)
-        return mt_prompt.trim_loop(english)
+        english = mt_prompt.trim_loop(english)
+        return mt_prompt.enforce_glossary(english, request.glossary, self._known)
 
     def _too_long(self, prompt: str, budget: int) -> bool:
         n = len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True))

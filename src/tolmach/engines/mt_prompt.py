@@ -232,3 +232,29 @@ def protect(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, dict[int
 def restore(english: str, mapping: Mapping[int, str]) -> str:
     """Put the glossary English back where the placeholders survived (unknown ones dropped)."""
     return PLACEHOLDER.sub(lambda m: mapping.get(int(m.group(1)), ""), english).strip()
+
+
+def enforce_glossary(english: str, matched: Mapping[str, str], known: set[str]) -> str:
+    """Swap one intruding glossary word for the one the source asks for.
+
+    A small model copies unit names from its examples ("brigade" for "полк"). When exactly one
+    required single-word term is missing and exactly one other single-word glossary English
+    (``known``) appears instead, the intruder is replaced; anything else is left for the
+    ``glossary`` fidelity flag.
+    """
+    from tolmach.glossary import english_present
+
+    wanted = {e for e in matched.values() if " " not in e}
+    missing = [e for e in wanted if not english_present(e, english)]
+    intruders = [
+        k
+        for k in known - wanted
+        if " " not in k and re.search(rf"\b{re.escape(k)}\b", english, re.IGNORECASE)
+    ]
+    if len(missing) != 1 or len(intruders) != 1:
+        return english
+
+    def swap(m: re.Match[str]) -> str:
+        return missing[0].capitalize() if m.group()[0].isupper() else missing[0]
+
+    return re.sub(rf"\b{re.escape(intruders[0])}\b", swap, english, flags=re.IGNORECASE)
