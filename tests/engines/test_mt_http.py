@@ -1,4 +1,4 @@
-"""Server engines: ``openai`` against a real llama.cpp server, ``libretranslate`` against a stand-in.
+"""Server engines: ``openai`` on a real llama.cpp server, ``libretranslate`` on a stand-in.
 
 The llama.cpp server runs the offline GGUF. That model is a base model, not a chat model, so
 its chat answers are not translations: the test checks the protocol (request, answer, limits),
@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -60,9 +60,8 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"llama.cpp server did not start: {(models.parent / 'server.log').read_text()[-500:]}"
-                )
+                tail = (models.parent / "server.log").read_text()[-500:]
+                pytest.fail(f"llama.cpp server did not start: {tail}")
             time.sleep(0.5)
         yield url
     finally:
@@ -110,9 +109,15 @@ class LibreStandIn(BaseHTTPRequestHandler):
     cannot be downloaded here). Paths: /ok/translate answers, /flaky/translate fails twice with
     500 then answers, /err/translate always 500, /bad/translate sends broken JSON."""
 
-    words = {"мы": "we", "из": "are from", "нам": "we", "не": "do not", "хватает": "have enough"}
-    calls: dict[str, int] = {}
-    payloads: list[dict[str, Any]] = []
+    words: ClassVar[dict[str, str]] = {
+        "мы": "we",
+        "из": "are from",
+        "нам": "we",
+        "не": "do not",
+        "хватает": "have enough",
+    }
+    calls: ClassVar[dict[str, int]] = {}
+    payloads: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         mode = self.path.strip("/").split("/")[0]
