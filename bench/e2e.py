@@ -14,6 +14,7 @@ to the process's exit.
 Target: wall time / clip duration <= 0.75.
 
     .venv/bin/python bench/e2e.py [--rounds 3] [--clip bench/corpus/clip-60s.mp4]
+    .venv/bin/python bench/e2e.py --env TOLMACH_RENDER_VERTICAL=false   # a variant
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 
 
-def one_round(clip: Path, cold: bool) -> dict[str, Any]:
+def one_round(clip: Path, cold: bool, extra_env: dict[str, str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tolmach-bench-e2e-") as tmp_name:
         tmp = Path(tmp_name)
         data = tmp / "data"
@@ -67,6 +68,7 @@ def one_round(clip: Path, cold: bool) -> dict[str, Any]:
             (data / "models").symlink_to(MODELS, target_is_directory=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("TOLMACH_")}
         env["TOLMACH_OPERATOR"] = "bench"
+        env.update(extra_env)
         cmd = [sys.executable, "-m", "tolmach", "--data-dir", str(data)]
         cmd += ["run", str(clip.resolve()), "--out", str(tmp / "out"), "--json"]
         launched = datetime.now(UTC).replace(tzinfo=None)
@@ -113,15 +115,23 @@ def main() -> None:
     ap.add_argument("--clip", type=Path, default=CLIP_60S)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cold-models", action="store_true", help="install models in every round")
+    ap.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="TOLMACH_X=V",
+        help="a setting for the runs, e.g. TOLMACH_RENDER_VERTICAL=false (repeatable)",
+    )
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args()
     need_corpus(args.clip)
+    extra_env = dict(e.split("=", 1) for e in args.env)
     duration = clip_duration(args.clip)
     if not args.cold_models:
         install_models()
     reports = []
     for r in range(args.rounds):
-        rep = one_round(args.clip, args.cold_models)
+        rep = one_round(args.clip, args.cold_models, extra_env)
         reports.append(rep)
         done = ", ".join(f"{k} {v:.1f}s ({rep['statuses'][k]})" for k, v in rep["stages"].items())
         print(f"round {r + 1}: rc {rep['rc']}, {rep['wall']:.1f} s; {done}", file=sys.stderr)
@@ -130,6 +140,8 @@ def main() -> None:
 
     print(f"\ntolmach run on {args.clip.name} ({duration:.1f} s); {machine()}")
     print(f"{args.rounds} rounds, fresh data folder each; median and each round")
+    if extra_env:
+        print("settings: " + ", ".join(f"{k}={v}" for k, v in extra_env.items()))
     phases: list[str] = ["startup+ingest"]
     for rep in reports:
         phases += [s for s in rep["stages"] if s not in phases]
