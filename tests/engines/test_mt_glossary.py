@@ -111,3 +111,10 @@ def test_enforce_glossary_swaps_one_intruder() -> None:
     two = "The brigade and the battalion."
     assert fix(two, {"полк": "regiment"}, known) == two
     assert fix("No unit named.", {"полк": "regiment"}, known) == "No unit named."
+
+
+def test_echo_detection_and_retry_prompt() -> None:
+    assert mt_prompt.cyrillic_share("«Ты русская?» — «Да».") > 0.9
+    assert mt_prompt.cyrillic_share('"Are you Russian?" "Yes."') == 0.0
+    retry = mt_prompt.labelled_prompt(TranslationRequest("«Вы русский?» — «Да».", "ru"))
+    assert retry.endswith("Russian: «Вы русский?» — «Да».\nEnglish:")

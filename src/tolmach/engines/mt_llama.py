@@ -86,6 +86,10 @@ class LlamaTranslator:
             )
             prompt = mt_prompt.completion_prompt(request)
         english = complete(self._llm, prompt, budget, mt_prompt.STOP)
+        if mt_prompt.cyrillic_share(english) > 0.3:
+            # The model echoed the source instead of translating: retry with plain labels.
+            retry = mt_prompt.labelled_prompt(request)
+            english = complete(self._llm, retry, budget, ("\n",))
         english = mt_prompt.trim_loop(english)
         return mt_prompt.enforce_glossary(english, request.glossary, self._known)
 

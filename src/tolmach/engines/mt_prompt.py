@@ -64,6 +64,7 @@ _EXAMPLES_RU = (
     ("Мне нужно купить хлеба и молока.", "I need to buy some bread and milk."),
     ("Кошка спит на диване.", "The cat is sleeping on the sofa."),
     ("Нас обманули.", "We were deceived."),
+    ("«Ты готов?» — «Да, конечно».", '"Are you ready?" "Yes, of course."'),
 )
 
 _EXAMPLES_UK = (
@@ -106,6 +107,7 @@ _EXAMPLES_UK = (
     ("Мені треба купити хліба й молока.", "I need to buy some bread and milk."),
     ("Кішка спить на дивані.", "The cat is sleeping on the sofa."),
     ("Нас обдурили.", "We were deceived."),
+    ("«Ти готовий?» — «Так, звісно».", '"Are you ready?" "Yes, of course."'),
 )
 
 # Two examples that show the optional context and terms lines.
@@ -162,6 +164,20 @@ def completion_prompt(request: TranslationRequest) -> str:
         parts.append(f"<terms> {terms_line(request.glossary)}\n")
     parts.append(f"<{tag}> {one_line(request.text)}\n<en>")
     return "".join(parts)
+
+
+def labelled_prompt(request: TranslationRequest) -> str:
+    """A plainer "Russian:/English:" prompt, the retry when the tagged one echoes the source."""
+    tag = _tag(request.source_language)
+    name = LANGUAGE_NAMES[tag]
+    examples = _EXAMPLES_UK if tag == "uk" else _EXAMPLES_RU
+    lines = [f"{name}: {src}\nEnglish: {en}\n\n" for src, en in examples]
+    return "".join(lines) + f"{name}: {one_line(request.text)}\nEnglish:"
+
+
+def cyrillic_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters) if letters else 0.0
 
 
 def one_line(text: str) -> str:
