@@ -56,12 +56,29 @@ class MediaFactory:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def speech_video(self, name: str = "clip.mp4", wav: Path = RU_WAV, size: str = "640x360") -> Path:
+    def speech_video(
+        self, name: str = "clip.mp4", wav: Path = RU_WAV, size: str = "640x360"
+    ) -> Path:
         out = self.root / name
         ffmpeg(
-            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25", "-i", str(wav), "-shortest",
-            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-            "-movflags", "+faststart", str(out),
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate=25",
+            "-i",
+            str(wav),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            str(out),
         )
         return out
 

@@ -45,8 +45,19 @@ def _sha(path: Path) -> str:
 
 def _probe(path: Path) -> dict:  # type: ignore[type-arg]
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format",
-         str(path)], capture_output=True, text=True, check=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            "-show_format",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
@@ -60,9 +71,18 @@ def test_run_real_clip_end_to_end(data_dir: Path, ru_clip: Path, tmp_path: Path)
     summary = json.loads(proc.stdout)
     assert summary["language"] == "ru" and summary["segments"] >= 1
     expected = {
-        "manifest.json", "capture.json", "original.mp4", "transcript.json", "transcript.txt",
-        "source.srt", "source.vtt", "translation.json", "english.srt", "english.vtt",
-        "clip.en.mp4", "clip.en.vertical.mp4",
+        "manifest.json",
+        "capture.json",
+        "original.mp4",
+        "transcript.json",
+        "transcript.txt",
+        "source.srt",
+        "source.vtt",
+        "translation.json",
+        "english.srt",
+        "english.vtt",
+        "clip.en.mp4",
+        "clip.en.vertical.mp4",
     }
     assert expected <= {p.name for p in out.iterdir()}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -85,7 +105,9 @@ def test_run_real_clip_end_to_end(data_dir: Path, ru_clip: Path, tmp_path: Path)
         info = _probe(out / clip)
         codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
         assert codecs == {"video": "h264", "audio": "aac"}
-    vertical = next(s for s in _probe(out / "clip.en.vertical.mp4")["streams"] if s["codec_type"] == "video")
+    vertical = next(
+        s for s in _probe(out / "clip.en.vertical.mp4")["streams"] if s["codec_type"] == "video"
+    )
     assert (vertical["width"], vertical["height"]) == (1080, 1920)
 
     again = tolmach(data_dir, "show", summary["item_id"], "--json")
@@ -128,8 +150,11 @@ def test_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
     text = tmp_path / "readme.mp4"
     text.write_text("not a video\n" * 100)
     _one_clear_error(tolmach(data, "ingest", str(empty)), 2, "is empty")
-    _one_clear_error(tolmach(data, "run", str(text), "--out", str(tmp_path / "o")), 2,
-                     "is not a video or audio file")
+    _one_clear_error(
+        tolmach(data, "run", str(text), "--out", str(tmp_path / "o")),
+        2,
+        "is not a video or audio file",
+    )
     _one_clear_error(tolmach(data, "ingest", str(tmp_path / "missing.mp4")), 2, "does not exist")
     _one_clear_error(tolmach(data, "show", "deadbeef"), 3, "No item")
     _one_clear_error(tolmach(data, "subtitles", "check", str(text)), 2, "readme.mp4")
@@ -139,8 +164,15 @@ def test_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
 @pytest.mark.model
 def test_missing_or_corrupt_model(tmp_path: Path, ru_clip: Path) -> None:
     data = tmp_path / "data"
-    proc = tolmach(data, "run", str(ru_clip), "--out", str(tmp_path / "o"),
-                   "--asr-model", str(tmp_path / "no-such-model"))
+    proc = tolmach(
+        data,
+        "run",
+        str(ru_clip),
+        "--out",
+        str(tmp_path / "o"),
+        "--asr-model",
+        str(tmp_path / "no-such-model"),
+    )
     _one_clear_error(proc, 4, "does not exist")
     assert tolmach(data, "models", "install", "whisper-base").returncode == 0
     vocab = data / "models" / "whisper-base" / "vocabulary.txt"
@@ -152,8 +184,17 @@ def test_missing_or_corrupt_model(tmp_path: Path, ru_clip: Path) -> None:
 
 @pytest.mark.model
 def test_translation_server_down(data_dir: Path, ru_clip: Path, tmp_path: Path) -> None:
-    proc = tolmach(data_dir, "run", str(ru_clip), "--out", str(tmp_path / "o"),
-                   "--mt-engine", "openai", "--mt-url", "http://127.0.0.1:9/v1")
+    proc = tolmach(
+        data_dir,
+        "run",
+        str(ru_clip),
+        "--out",
+        str(tmp_path / "o"),
+        "--mt-engine",
+        "openai",
+        "--mt-url",
+        "http://127.0.0.1:9/v1",
+    )
     _one_clear_error(proc, 5, "127.0.0.1:9")
 
 
@@ -162,14 +203,20 @@ def test_translation_server_down(data_dir: Path, ru_clip: Path, tmp_path: Path) 
 def test_kill_mid_stage_then_rerun_gives_same_outputs(tmp_path: Path, ru_clip: Path) -> None:
     data = tmp_path / "data"
     env = {**os.environ, "TOLMACH_DATA_DIR": str(data)}
-    child = subprocess.Popen([*TOLMACH, "run", str(ru_clip), "--out", str(tmp_path / "a")],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [*TOLMACH, "run", str(ru_clip), "--out", str(tmp_path / "a")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = data / "tolmach.db"
     deadline = time.time() + 300
     while time.time() < deadline and child.poll() is None:
         if db.exists():
             with sqlite3.connect(db) as conn:
-                done = {r[0] for r in conn.execute("select stage from stage_runs where status='done'")}
+                done = {
+                    r[0] for r in conn.execute("select stage from stage_runs where status='done'")
+                }
             if "transcribe" in done:
                 break
         time.sleep(0.2)
@@ -177,7 +224,9 @@ def test_kill_mid_stage_then_rerun_gives_same_outputs(tmp_path: Path, ru_clip: P
     child.send_signal(signal.SIGKILL)
     child.wait()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from stage_runs where status!='done'").fetchone() == (0,)
+        assert conn.execute("select count(*) from stage_runs where status!='done'").fetchone() == (
+            0,
+        )
     proc = tolmach(data, "run", str(ru_clip), "--out", str(tmp_path / "b"))
     assert proc.returncode == 0, proc.stderr
     clean = tolmach(tmp_path / "clean", "run", str(ru_clip), "--out", str(tmp_path / "c"))

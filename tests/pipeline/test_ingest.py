@@ -46,7 +46,7 @@ def test_same_bytes_twice_is_one_item_two_captures(ws: Workspace, media, tmp_pat
 
 @pytest.mark.parametrize(
     "name",
-    ["it's \"quoted\" & spaced.mp4", "../../escape.mp4", "-rf.mp4", "видео солдат.mp4", "x\n.mp4"],
+    ['it\'s "quoted" & spaced.mp4', "../../escape.mp4", "-rf.mp4", "видео солдат.mp4", "x\n.mp4"],
 )
 def test_hostile_names_are_handled(ws: Workspace, media, tmp_path: Path, name: str) -> None:
     clip = media.speech_video()
@@ -70,8 +70,12 @@ def _bad_inputs(tmp_path: Path, clip: Path) -> dict[str, Path]:
     data = clip.read_bytes()
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(data[: len(data) * 2 // 3])
-    return {"empty": empty, "not media": text, "truncated": truncated,
-            "missing": tmp_path / "nope.mp4"}
+    return {
+        "empty": empty,
+        "not media": text,
+        "truncated": truncated,
+        "missing": tmp_path / "nope.mp4",
+    }
 
 
 @pytest.mark.parametrize("case", ["empty", "not media", "truncated", "missing"])

@@ -63,9 +63,13 @@ def test_runs_in_order_then_skips(item, stages, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(runner.Stage, "fn", _fn)
     ws, item_id = item
     events: list[tuple[str, str]] = []
-    runner.process(ws.db, ws.blobs, ws.settings, item_id, lambda s, k, d, t: events.append((s, k)), stages)
+    runner.process(
+        ws.db, ws.blobs, ws.settings, item_id, lambda s, k, d, t: events.append((s, k)), stages
+    )
     assert CALLS == ["first", "second"]
-    runner.process(ws.db, ws.blobs, ws.settings, item_id, lambda s, k, d, t: events.append((s, k)), stages)
+    runner.process(
+        ws.db, ws.blobs, ws.settings, item_id, lambda s, k, d, t: events.append((s, k)), stages
+    )
     assert CALLS == ["first", "second"]
     assert events[-2:] == [("first", "skip"), ("second", "skip")]
 

@@ -24,8 +24,8 @@ class TranslationRequest:
 class Translator(Protocol):
     """Translate one segment into English.
 
-        engine = make_translator(settings)
-        english = engine.translate(TranslationRequest("Нам не хватает воды.", "ru"))
+    engine = make_translator(settings)
+    english = engine.translate(TranslationRequest("Нам не хватает воды.", "ru"))
     """
 
     name: str
