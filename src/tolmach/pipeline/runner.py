@@ -104,6 +104,7 @@ def process(
     """Run every stage that is not done yet; return each stage's summary."""
     with db() as session:
         info = _item_info(session, item_id)
+    _sweep_work(settings.work_dir, info.id)
     summaries: dict[str, dict[str, Any]] = {}
     for stage in stages:
         with db() as session:
@@ -125,6 +126,13 @@ def process(
     with db.begin() as session:
         queries.get_item(session, info.id).status = _final_status(summaries)
     return summaries
+
+
+def _sweep_work(work_dir: Path, item_id: str) -> None:
+    """Remove scratch folders a killed run of this item left behind."""
+    if work_dir.is_dir():
+        for stale in work_dir.glob(f"{item_id}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _final_status(summaries: dict[str, dict[str, Any]]) -> str:
