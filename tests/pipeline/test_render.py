@@ -195,6 +195,18 @@ def test_source_geometry_follows_rotation_and_limits() -> None:
     assert render.landscape_size(render.source_of(facts(641, 359), "video", 1)) == (640, 358)
     assert render.landscape_size(render.source_of(facts(320, 180), "video", 1)) == (640, 360)
     assert render.source_of(facts(320, 180), "audio", 1).video_index is None
+    vertical = {
+        size: render.vertical_size(render.source_of(facts(*size), "video", 1))
+        for size in [(1280, 720), (720, 1280), (1920, 1080), (1080, 1920), (640, 360)]
+    }
+    assert vertical == {
+        (1280, 720): (720, 1280),
+        (720, 1280): (720, 1280),
+        (1920, 1080): (1080, 1920),
+        (1080, 1920): (1080, 1920),
+        (640, 360): (720, 1280),
+    }
+    assert render.vertical_size(render.source_of(facts(1920, 1080), "audio", 1)) == (720, 1280)
 
 
 # Real renders.
@@ -214,7 +226,7 @@ def test_landscape_and_vertical_with_burned_in_text(
     landscape, vertical = ctx.work_dir / "clip.en.mp4", ctx.work_dir / "clip.en.vertical.mp4"
     assert result.files["clip.en.mp4"] == landscape
     check_mp4(landscape, (640, 360), ctx.item.duration)
-    check_mp4(vertical, (1080, 1920), ctx.item.duration)
+    check_mp4(vertical, (720, 1280), ctx.item.duration)
     assert result.summary["label"] == "MACHINE TRANSLATION · UNREVIEWED"
     assert result.summary["cues"] == 1 and "no_subtitles" not in result.summary
     assert progress[-1] == (ctx.item.duration, ctx.item.duration)
@@ -280,7 +292,7 @@ def test_rotated_phone_video_stays_portrait(
     render.run(ctx)
 
     check_mp4(ctx.work_dir / "clip.en.mp4", (720, 1280), ctx.item.duration, audio=False)
-    check_mp4(ctx.work_dir / "clip.en.vertical.mp4", (1080, 1920), ctx.item.duration, False)
+    check_mp4(ctx.work_dir / "clip.en.vertical.mp4", (720, 1280), ctx.item.duration, False)
     # The picture really is turned: the source shown rotated matches the clip outside the text.
     ref = gray_frame(inputs["portrait"], 0.5, (360, 640))
     out = gray_frame(ctx.work_dir / "clip.en.mp4", 0.5, (360, 640))
@@ -320,7 +332,7 @@ def test_audio_only_over_dark_background_in_an_awkward_folder(
     assert result.summary["audio_only"] is True
     landscape, vertical = work / "clip.en.mp4", work / "clip.en.vertical.mp4"
     check_mp4(landscape, (1280, 720), ctx.item.duration)
-    check_mp4(vertical, (1080, 1920), ctx.item.duration)
+    check_mp4(vertical, (720, 1280), ctx.item.duration)
     size = (640, 360)
     cue, none = gray_frame(landscape, 2.0, size), gray_frame(landscape, 4.5, size)
     assert region_diff(cue, none, 640, (0.1, 0.7, 0.9, 0.98)) > 20

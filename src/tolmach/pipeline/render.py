@@ -1,8 +1,8 @@
 """Render stage: the original with burned-in English subtitles and a translation label.
 
 Writes ``clip.en.mp4`` in the source's own frame (rotation applied, even sizes, at most 1920 on
-the long side) and, when ``render_vertical`` is set, ``clip.en.vertical.mp4`` at 1080x1920: the
-source fitted to the width and centred on a dark fill, with subtitles kept out of the bottom
+the long side) and, when ``render_vertical`` is set, ``clip.en.vertical.mp4`` at 1080x1920 (720x1280 for sources of 720p
+or less, and audio-only items): the source fitted to the width and centred on a dark fill, with subtitles kept out of the bottom
 ~22% and top ~10% that phone apps cover. Audio-only items (a voice message) are rendered over a
 plain dark background for the audio's length. Both outputs are H.264/AAC with the original
 audio, ``+faststart`` for streaming.
@@ -38,6 +38,7 @@ MAX_LONG_SIDE = 1920
 MIN_LONG_SIDE = 640  # smaller sources are scaled up so the text is not drawn blurry
 AUDIO_ONLY_SIZE = (1280, 720)
 VERTICAL_SIZE = (1080, 1920)
+VERTICAL_SMALL = (720, 1280)  # for sources of 720p or less: no detail lost, half the pixels
 BACKGROUND = "0x15191d"
 DEFAULT_LABEL = "machine translation, unreviewed"
 
@@ -80,7 +81,7 @@ def run(ctx: StageContext) -> StageResult:
     src = source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
     outputs = {"clip.en.mp4": ass.landscape_layout(*landscape_size(src))}
     if ctx.settings.render_vertical:
-        outputs["clip.en.vertical.mp4"] = ass.vertical_layout(*VERTICAL_SIZE)
+        outputs["clip.en.vertical.mp4"] = ass.vertical_layout(*vertical_size(src))
 
     graph: list[str] = []
     args: list[str] = []
@@ -155,6 +156,17 @@ def landscape_size(src: Source) -> tuple[int, int]:
     long_side = max(src.width, src.height)
     scale = min(MAX_LONG_SIDE / long_side, max(1.0, MIN_LONG_SIDE / long_side))
     return _even(src.width * scale), _even(src.height * scale)
+
+
+def vertical_size(src: Source) -> tuple[int, int]:
+    """The 9:16 frame: 720x1280 when the source's short side is 720 or less, else 1080x1920.
+
+    A 720p picture fitted into the 9:16 frame is shown 720 (or 1080) pixels wide either way, so
+    the larger frame adds no detail, only 2.25x the pixels to encode.
+    """
+    if src.video_index is not None and min(src.width, src.height) > VERTICAL_SMALL[0]:
+        return VERTICAL_SIZE
+    return VERTICAL_SMALL
 
 
 def _picture(src: Source, layout: ass.Layout, pad: str) -> str:
