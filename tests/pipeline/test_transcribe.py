@@ -121,3 +121,25 @@ def test_windows_reads_wav(tmp_path: Path) -> None:
     total = sum(len(c) for _, c in chunks)
     assert abs(total / 16000 - 5.67) < 0.1
     assert all(np.abs(c).max() <= 1.0 for _, c in chunks)
+
+
+def test_language_detection_hears_speech_after_long_silence(tmp_path: Path) -> None:
+    """Speech that starts after 200 s of silence still reaches the language detector."""
+    raw = tmp_path / "late.pcm"
+    ffmpeg(
+        "-i",
+        str(RU_WAV),
+        "-af",
+        "adelay=200s:all=1",
+        "-ac",
+        "1",
+        "-ar",
+        "16000",
+        "-f",
+        "s16le",
+        str(raw),
+    )
+    audio = np.frombuffer(raw.read_bytes(), "<i2").astype(np.float32) / 32768
+    speech = asr.first_speech(audio)
+    assert 3 < len(speech) / asr.SAMPLE_RATE < 8  # the 5.7 s of speech, not the silence
+    assert float(np.abs(speech).mean()) > 10 * float(np.abs(audio[: 16000 * 100]).mean() + 1e-6)

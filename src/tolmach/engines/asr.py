@@ -23,6 +23,7 @@ from tolmach.errors import ConfigError, ModelError
 from tolmach.models import ModelRef, Segment, Word
 
 Audio = npt.NDArray[np.float32]
+SAMPLE_RATE = 16_000
 
 
 class SpeechRecognizer(Protocol):
@@ -73,7 +74,7 @@ class WhisperRecognizer:
 
     def detect_language(self, audio: Audio, candidates: Sequence[str]) -> dict[str, float]:
         _lang, _p, all_probs = self._model.detect_language(
-            audio, vad_filter=True, language_detection_segments=2
+            first_speech(audio), language_detection_segments=2
         )
         probs = {code: float(p) for code, p in all_probs}
         self.last_detection = {code: round(p, 4) for code, p in all_probs[:5]}
@@ -89,6 +90,27 @@ class WhisperRecognizer:
             vad_filter=True,
         )
         return [_segment(i, s, offset) for i, s in enumerate(segments)]
+
+
+def first_speech(audio: Audio, wanted_s: float = 60.0, step_s: float = 180.0) -> Audio:
+    """The first ``wanted_s`` seconds of speech, found by running VAD a ``step_s`` at a time.
+
+    faster-whisper's own ``detect_language(vad_filter=True)`` runs VAD over all it is given
+    (up to a whole 900 s window, about 2 s) and then listens to only the first 60 s of speech.
+    """
+    from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+    step, wanted = int(step_s * SAMPLE_RATE), int(wanted_s * SAMPLE_RATE)
+    speech: list[Audio] = []
+    found = 0
+    for start in range(0, len(audio), step):
+        part = audio[start : start + step]
+        chunks, _meta = collect_chunks(part, get_speech_timestamps(part))
+        speech += chunks
+        found += sum(len(c) for c in chunks)
+        if found >= wanted:
+            break
+    return np.concatenate(speech) if found else audio[:wanted]
 
 
 def _segment(i: int, s: Any, offset: float) -> Segment:
