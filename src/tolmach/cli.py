@@ -140,6 +140,8 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
         flags = summary.get("flags") or {}
         flag_text = ", ".join(f"{k}: {v}" for k, v in sorted(flags.items())) or "none"
         out.print(f"[bold]fidelity flags[/] {flag_text}")
+    for stage, why in (summary.get("skipped") or {}).items():
+        out.print(f"[yellow]{stage} skipped[/]: {why}")
     out.print("[bold]status[/] machine output, unreviewed")
     if "out" in summary:
         out.print(f"[bold]files[/] {summary['out']}")

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     render_vertical: bool = Field(True, description="Also render the 9:16 clip.")
     render_crf: int = Field(23, description="x264 quality (lower is better, larger).")
     render_preset: str = Field("veryfast", description="x264 preset.")
+    render_max_s: float = Field(
+        3600.0,
+        description="Render no clip for media longer than this (subtitles are still made).",
+    )
 
     max_duration_s: float = Field(4 * 3600.0, description="Refuse media longer than this.")
 

@@ -43,6 +43,8 @@ def item_summary(ws: Workspace, item_ref: str) -> dict[str, Any]:
                 for r in runs
             },
         }
+        skipped = {r.stage: json.loads(r.summary_json).get("skipped") for r in runs}
+        data["skipped"] = {stage: why for stage, why in skipped.items() if why}
         if failure is not None and failure.id > max((r.id for r in runs), default=0):
             data["error"] = {"stage": failure.stage, "message": failure.error}
     transcript = _load(ws, outputs.get("transcript.json"))

@@ -1,9 +1,10 @@
 """Render stage: the original with burned-in English subtitles and a translation label.
 
 Writes ``clip.en.mp4`` in the source's own frame (rotation applied, even sizes, at most 1920 on
-the long side) and, when ``render_vertical`` is set, ``clip.en.vertical.mp4`` at 1080x1920 (720x1280 for sources of 720p
-or less, and audio-only items): the source fitted to the width and centred on a dark fill, with subtitles kept out of the bottom
-~22% and top ~10% that phone apps cover. Audio-only items (a voice message) are rendered over a
+the long side) and, when ``render_vertical`` is set, ``clip.en.vertical.mp4`` at 1080x1920
+(720x1280 for sources of 720p or less, and audio-only items): the source fitted to the width
+and centred on a dark fill, with subtitles kept out of the bottom ~22% and top ~10% that phone
+apps cover. Audio-only items (a voice message) are rendered over a
 plain dark background for the audio's length. Both outputs are H.264/AAC with the original
 audio, ``+faststart`` for streaming.
 
@@ -16,7 +17,8 @@ reviewed) stays in the top-left corner throughout, so a clip cut loose from tolm
 what it is. An item with no speech (empty ``english.srt``) is still rendered, label only, with
 ``no_subtitles`` in the summary: a translator working down a list expects a clip for every
 item, and a clip that visibly has no subtitles says "nothing was said" more plainly than a
-missing file.
+missing file. Media longer than ``render_max_s`` (an hour by default) get no clip: encoding
+takes about half the media's length on 2 cores, and a clip of hours is not one anybody posts.
 """
 
 from __future__ import annotations
@@ -79,6 +81,14 @@ def run(ctx: StageContext) -> StageResult:
     )
     label = label_text(translation)
     src = source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
+    if src.duration > ctx.settings.render_max_s:
+        log.info("%s skipped: %.0f s is longer than render_max_s", prefix, src.duration)
+        skipped = (
+            f"no clip rendered: {src.duration:.0f} s is longer than render_max_s "
+            f"({ctx.settings.render_max_s:.0f} s); the subtitle files are made. "
+            "Raise render_max_s to render it anyway."
+        )
+        return StageResult(files={}, engine="ffmpeg", summary={"skipped": skipped})
     outputs = {"clip.en.mp4": ass.landscape_layout(*landscape_size(src))}
     if ctx.settings.render_vertical:
         outputs["clip.en.vertical.mp4"] = ass.vertical_layout(*vertical_size(src))

@@ -66,7 +66,7 @@ STAGES: tuple[Stage, ...] = (
         "render",
         "render",
         reads=("original", "english.srt", "translation.json"),
-        settings=("render_vertical", "render_crf", "render_preset"),
+        settings=("render_vertical", "render_crf", "render_preset", "render_max_s"),
     ),
 )
 
