@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +49,17 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(
         ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True, timeout=120
     )
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """ffprobe's streams and format of ``path`` as a dict."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+         str(path)],
+        capture_output=True, check=True, text=True,
+    ).stdout  # fmt: skip
+    data: dict[str, Any] = json.loads(out)
+    return data
 
 
 class MediaFactory:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, RU_WAV
+from conftest import REPO, RU_WAV, ffprobe
 
 TOLMACH = [sys.executable, "-m", "tolmach"]
 
@@ -41,25 +41,6 @@ def ru_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _probe(path: Path) -> dict:  # type: ignore[type-arg]
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_streams",
-            "-show_format",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 @pytest.mark.model
@@ -102,13 +83,13 @@ def test_run_real_clip_end_to_end(data_dir: Path, ru_clip: Path, tmp_path: Path)
     assert all(s["text"].strip() for s in translation["segments"])
     assert translation["label"].startswith("machine translation, unreviewed")
     for clip in ("clip.en.mp4", "clip.en.vertical.mp4"):
-        info = _probe(out / clip)
+        info = ffprobe(out / clip)
         codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
         assert codecs == {"video": "h264", "audio": "aac"}
     vertical = next(
-        s for s in _probe(out / "clip.en.vertical.mp4")["streams"] if s["codec_type"] == "video"
+        s for s in ffprobe(out / "clip.en.vertical.mp4")["streams"] if s["codec_type"] == "video"
     )
-    assert (vertical["width"], vertical["height"]) == (1080, 1920)
+    assert (vertical["width"], vertical["height"]) == (720, 1280)
 
     again = tolmach(data_dir, "show", summary["item_id"], "--json")
     assert json.loads(again.stdout)["status"] == "processed"

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import RU_WAV, ffmpeg, ffprobe
 from tolmach import media
 from tolmach.config import Settings
 from tolmach.errors import InputError
 from tolmach.pipeline import probe
 from tolmach.pipeline.context import ItemInfo, StageContext
 from tolmach.store.blobs import BlobStore
-
-RU_WAV = Path(__file__).resolve().parents[2] / "samples" / "ru.wav"  # 5.67 s of Russian speech
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True
-    )
-
-
-def ffprobe(path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         str(path)],
-        capture_output=True, check=True, text=True,
-    ).stdout  # fmt: skip
-    data: dict[str, Any] = json.loads(out)
-    return data
 
 
 @pytest.fixture(scope="module")

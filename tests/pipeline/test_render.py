@@ -7,13 +7,13 @@ subtitles filter that silently draws nothing fails here.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import RU_WAV, ffmpeg, ffprobe
 from tolmach import media
 from tolmach.config import Settings
 from tolmach.models import Cue, EnglishSegment, Translation
@@ -21,27 +21,10 @@ from tolmach.pipeline import ass, render
 from tolmach.pipeline.context import ItemInfo, StageContext, json_bytes
 from tolmach.store.blobs import BlobStore
 
-RU_WAV = Path(__file__).resolve().parents[2] / "samples" / "ru.wav"  # 5.67 s of Russian speech
 SRT = (
     "1\n00:00:01,000 --> 00:00:03,000\nThe shelling started at six in the morning\n"
     "and we had no water and no light for days.\n\n"
 )
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True
-    )
-
-
-def ffprobe(path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         str(path)],
-        capture_output=True, check=True, text=True,
-    ).stdout  # fmt: skip
-    data: dict[str, Any] = json.loads(out)
-    return data
 
 
 def gray_frame(path: Path, at: float, size: tuple[int, int], vf: str = "") -> bytes:
