@@ -1,10 +1,11 @@
-"""SQLAlchemy tables: items, their capture records, stage runs, stage outputs and events."""
+"""SQLAlchemy tables: items, capture records, stage runs, outputs, the custody log, trusted
+timestamps, source checks (deletion watch), fingerprints and links between items."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -30,6 +31,9 @@ class Item(Base):
     media_json: Mapped[str] = mapped_column(Text, default="{}")  # ffprobe facts
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="ingested")
+    # Deletion watch: "live", "deleted" (by the source) or "unknown" (never checked, or a file).
+    source_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    source_deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     captures: Mapped[list[Capture]] = relationship(back_populates="item", order_by="Capture.id")
 
@@ -46,6 +50,10 @@ class Capture(Base):
     operator: Mapped[str] = mapped_column(String(128))
     tool_version: Mapped[str] = mapped_column(String(32))
     record_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8), default="file")  # file, url
+    url: Mapped[str] = mapped_column(Text, default="")  # the page or media URL asked for
+    page_json: Mapped[str] = mapped_column(Text, default="{}")  # post text, uploader, time...
+    files_json: Mapped[str] = mapped_column(Text, default="[]")  # [{name, role, sha256, size}]
 
     item: Mapped[Item] = relationship(back_populates="captures")
 
@@ -89,13 +97,76 @@ class Output(Base):
 
 
 class Event(Base):
-    """Append-only log of what happened to an item."""
+    """The custody log: append-only, every entry carrying the hash of the one before.
+
+    ``prev_hash`` chains all entries; ``item_prev_hash`` chains one item's entries (so an
+    item's log in an evidence bundle checks on its own). ``item_id`` is empty for an attempt
+    that stored nothing (a failed capture), with what was attempted in ``subject``.
+    """
 
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), index=True, default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # captured, processed, edited, reviewed...
+    subject: Mapped[str] = mapped_column(Text, default="")
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    item_prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Timestamp(Base):
+    """An RFC 3161 token from a timestamp authority over the sha256 of a capture record."""
+
+    __tablename__ = "timestamps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), index=True)
+    stamped_sha256: Mapped[str] = mapped_column(String(64))  # what the token is over
+    tsa_url: Mapped[str] = mapped_column(Text)
+    token_sha256: Mapped[str] = mapped_column(String(64))  # the DER token, in the blob store
+    gen_time: Mapped[datetime]  # the authority's time, UTC
+
+
+class SourceCheck(Base):
+    """One look at an item's source URL by the deletion watch."""
+
+    __tablename__ = "source_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))  # live, deleted, unreachable
+    http_status: Mapped[int | None] = mapped_column(default=None)
+    evidence_json: Mapped[str] = mapped_column(Text, default="{}")
+    evidence_sha256: Mapped[str] = mapped_column(String(64), default="")  # response body blob
+
+
+class Fingerprint(Base):
+    """A perceptual fingerprint of an item's picture (PDQ hashes of sampled frames)."""
+
+    __tablename__ = "fingerprints"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # pdq
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # concatenated 32-byte hashes
+    count: Mapped[int]
+
+
+class Link(Base):
+    """A relation between two items: near-duplicate of, recants (later issues), ..."""
+
+    __tablename__ = "links"
+    __table_args__ = (Index("ix_links_pair", "item_id", "other_id", "kind", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"))
+    other_id: Mapped[str] = mapped_column(ForeignKey("items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # near-duplicate
+    score: Mapped[float] = mapped_column(default=0.0)
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
