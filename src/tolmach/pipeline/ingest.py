@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import __version__, media
+from tolmach import __version__, custody, media
 from tolmach.config import Settings
 from tolmach.errors import InputError
 from tolmach.store.blobs import BlobStore, Progress
-from tolmach.store.tables import Capture, Event, Item
+from tolmach.store.tables import Capture, Item
 
 ITEM_ID_LEN = 12
 
@@ -121,12 +121,12 @@ def _record(
         )
         session.add(cap)
         session.flush()
-        session.add(
-            Event(
-                item_id=item.id,
-                actor=settings.operator,
-                kind="captured",
-                detail_json=json.dumps({"capture": cap.id, "source": cap.source}),
-            )
+        custody.append(
+            session,
+            kind="captured",
+            actor=settings.operator,
+            item_id=item.id,
+            subject=cap.source,
+            detail={"capture": cap.id, "source": cap.source, "record_sha256": rec_sha},
         )
         return Ingested(item.id, cap.id, new, record)

@@ -22,13 +22,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import __version__
+from tolmach import __version__, custody
 from tolmach.config import Settings
 from tolmach.errors import TolmachError
 from tolmach.pipeline.context import ItemInfo, StageContext, StageResult
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
-from tolmach.store.tables import Event, Output, StageRun, utcnow
+from tolmach.store.tables import Output, StageRun, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -207,13 +207,17 @@ def _run_stage(
         session.flush()
         for name, (sha, size) in stored.items():
             session.add(Output(run_id=run.id, name=name, sha256=sha, size=size))
-        session.add(
-            Event(
-                item_id=info.id,
-                actor=settings.operator,
-                kind="processed",
-                detail_json=json.dumps({"stage": stage.name, "run": run.id}),
-            )
+        custody.append(
+            session,
+            kind="processed",
+            actor=settings.operator,
+            item_id=info.id,
+            subject=stage.name,
+            detail={
+                "stage": stage.name,
+                "run": run.id,
+                "outputs": {name: sha for name, (sha, _) in sorted(stored.items())},
+            },
         )
     log.info("[%s:%s] done: %s", info.id, stage.name, sorted(stored))
     return result.summary
