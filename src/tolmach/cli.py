@@ -23,6 +23,7 @@ from tolmach.cli_base import (
     workspace,
 )
 from tolmach.cli_progress import StageProgress, ingest_progress
+from tolmach.errors import InputError
 from tolmach.summary import item_summary, list_items
 
 
@@ -49,6 +50,8 @@ def run(
     quiet = as_json or not err.is_terminal
     with ingest_progress(err, quiet) as on_bytes:
         ingested = ws.ingest(source, on_bytes)
+    for warning in ingested.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     with StageProgress(err, quiet) as progress:
         ws.process(ingested.item_id, progress.on_event)
     ws.export(ingested.item_id, out_dir)
@@ -91,6 +94,8 @@ def ingest(
     ws = workspace()
     with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
         ingested = ws.ingest(source, on_bytes)
+    for warning in ingested.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if as_json:
         emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
     else:
@@ -134,11 +139,23 @@ def show(item: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt
 @handled
 def export(
     item: Annotated[str, typer.Argument(help="Item id.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write.")] = None,
+    bundle_zip: Annotated[
+        Path | None, typer.Option("--bundle", help="Evidence bundle (.zip) to write.")
+    ] = None,
 ) -> None:
-    """Write ITEM's files and manifest.json to --out."""
-    manifest = workspace().export(item, out_dir)
-    out.print(f"{len(manifest['files'])} files written to {out_dir}", highlight=False)
+    """Write ITEM's files and manifest.json to --out, or an evidence bundle to --bundle."""
+    if out_dir is None and bundle_zip is None:
+        raise InputError("Nothing to write.", "Give --out FOLDER, --bundle FILE.zip, or both.")
+    ws = workspace()
+    if out_dir is not None:
+        manifest = ws.export(item, out_dir)
+        out.print(f"{len(manifest['files'])} files written to {out_dir}", highlight=False)
+    if bundle_zip is not None:
+        from tolmach.bundle import export_bundle
+
+        made = export_bundle(ws.db, ws.blobs, ws.settings.operator, item, bundle_zip)
+        out.print(f"evidence bundle of {len(made['files'])} files: {bundle_zip}", highlight=False)
 
 
 @app.command("list")
@@ -231,6 +248,7 @@ def version() -> None:
 # Further command modules (cli_*.py) define their commands on `app` from cli_base and are
 # imported here, so that `tolmach --help` lists them:
 # `from tolmach import cli_example  # noqa: E402, F401`
+from tolmach import cli_proof  # noqa: E402, F401
 
 
 def main() -> None:

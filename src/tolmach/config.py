@@ -80,6 +80,11 @@ class Settings(BaseSettings):
 
     max_duration_s: float = Field(4 * 3600.0, description="Refuse media longer than this.")
 
+    tsa_url: str = Field(
+        "", description="RFC 3161 timestamp authority that signs each capture record (empty: off)."
+    )
+    tsa_timeout_s: float = Field(30.0, description="Timeout of one timestamp request.")
+
     @classmethod
     def settings_customise_sources(
         cls,

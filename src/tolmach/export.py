@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import __version__
+from tolmach import __version__, custody
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
 
@@ -20,7 +21,11 @@ INTERNAL = {"audio.wav"}
 
 
 def export_item(
-    db: sessionmaker[Session], blobs: BlobStore, item_ref: str, out_dir: Path
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    item_ref: str,
+    out_dir: Path,
+    actor: str = "unknown",
 ) -> dict[str, Any]:
     """Write the item's files into ``out_dir``; return the manifest (also written there)."""
     with db() as session:
@@ -67,6 +72,21 @@ def export_item(
     tmp = out_dir / ".manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     os.replace(tmp, out_dir / "manifest.json")
+    with db.begin() as session:
+        custody.append(
+            session,
+            kind="exported",
+            actor=actor,
+            item_id=item_id,
+            subject=str(out_dir),
+            detail={
+                "format": "folder",
+                "manifest_sha256": hashlib.sha256(
+                    (out_dir / "manifest.json").read_bytes()
+                ).hexdigest(),
+                "files": len(entries),
+            },
+        )
     return manifest
 
 

@@ -46,4 +46,4 @@ class Workspace:
         return runner.process(self.db, self.blobs, self.settings, item_id, on_event)
 
     def export(self, item_id: str, out_dir: Path) -> dict[str, Any]:
-        return export_item(self.db, self.blobs, item_id, out_dir)
+        return export_item(self.db, self.blobs, item_id, out_dir, self.settings.operator)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import __version__, custody, media
+from tolmach import __version__, custody, media, timestamp
 from tolmach.config import Settings
 from tolmach.errors import InputError
 from tolmach.store.blobs import BlobStore, Progress
@@ -32,6 +32,7 @@ class Ingested:
     capture_id: int
     new_item: bool
     record: dict[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 def safe_ext(name: str) -> str:
@@ -79,9 +80,13 @@ def ingest_file(
     kind = "video" if media.has_video(facts) else "audio"
     args = (db, settings, sha, size, path, kind, facts, captured, rec_sha, record)
     try:
-        return _record(*args)
+        done = _record(*args)
     except IntegrityError:  # the same bytes ingested at the same moment elsewhere: now exists
-        return _record(*args)
+        done = _record(*args)
+    if settings.tsa_url:  # a failed timestamp is logged and retried later; the capture stays
+        warning = timestamp.stamp_or_warn(db, blobs, settings, done.capture_id)
+        done = replace(done, warnings=(warning,) if warning else ())
+    return done
 
 
 def _record(
