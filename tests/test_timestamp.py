@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from tsa import LocalTSA, tsa, tsa_server, verify_token  # noqa: F401
 from typer.testing import CliRunner
 
 from conftest import MediaFactory
@@ -20,6 +19,7 @@ from tolmach.errors import EngineError
 from tolmach.store.blobs import BlobStore
 from tolmach.store.tables import Capture, Event, Timestamp
 from tolmach.workspace import Workspace
+from tsa import LocalTSA, tsa_fixture, tsa_server_fixture, verify_token  # noqa: F401
 
 
 def _closed_port_url() -> str:
@@ -79,9 +79,7 @@ def test_authority_down_keeps_the_capture_and_stamp_retries(
         assert failed.item_id == got.item_id
     ws.close()
     monkeypatch.setenv("TOLMACH_TSA_URL", tsa.url)
-    result = CliRunner().invoke(
-        app, ["--data-dir", str(settings.data_dir), "stamp", got.item_id]
-    )
+    result = CliRunner().invoke(app, ["--data-dir", str(settings.data_dir), "stamp", got.item_id])
     assert result.exit_code == 0, result.output
     assert "1 capture" in result.output
     with ws.db() as session:

@@ -133,8 +133,8 @@ def _handler(tsa: LocalTSA) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture(scope="session")
-def tsa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
+@pytest.fixture(scope="session", name="tsa_server")
+def tsa_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
     d = tmp_path_factory.mktemp("tsa")
     make_tsa_files(d)
     tsa = LocalTSA(d)
@@ -148,8 +148,8 @@ def tsa_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTSA]:
     thread.join(10)
 
 
-@pytest.fixture
-def tsa(tsa_server: LocalTSA) -> Iterator[LocalTSA]:
+@pytest.fixture(name="tsa")
+def tsa_fixture(tsa_server: LocalTSA) -> Iterator[LocalTSA]:
     """The session's authority, answering normally at the start of each test."""
     tsa_server.mode = "ok"
     tsa_server.requests.clear()

@@ -138,7 +138,9 @@ def check_blobs(
     present = set(blobs.iter_shas())
     for sha in sorted(set(refs) - present):
         for who in refs[sha]:
-            report.findings.append(Finding("blob-missing", f"blob {sha[:16]}", f"{who} is gone"))
+            report.findings.append(
+                Finding("blob-missing", f"{who} (blob {sha[:16]})", "is missing from the store")
+            )
     todo = [(sha, str(blobs.path(sha))) for sha in sorted(present)]
     total = sum(os.stat(p).st_size for _, p in todo)
     done = 0
