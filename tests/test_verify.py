@@ -43,8 +43,8 @@ class Store:
         con.close()
 
 
-@pytest.fixture
-def store(settings: Settings, media: MediaFactory, tsa: LocalTSA) -> Store:
+@pytest.fixture(name="store")
+def store_fixture(settings: Settings, media: MediaFactory, tsa: LocalTSA) -> Store:
     ws = Workspace.open(settings.model_copy(update={"tsa_url": tsa.url}))
     got = ws.ingest(media.silent_video(seconds=1))
     transcript, size = ws.blobs.put_bytes(b'{"segments": []}')
