@@ -85,6 +85,28 @@ class Settings(BaseSettings):
     )
     tsa_timeout_s: float = Field(30.0, description="Timeout of one timestamp request.")
 
+    fingerprint_fps: float = Field(
+        8.0, description="Frames a second hashed for the near-duplicate fingerprint."
+    )
+    fingerprint_max_frames: int = Field(
+        2000, description="At most this many distinct frame hashes per item (evenly spread)."
+    )
+    similar_max_distance: int = Field(
+        31, ge=0, le=31, description="Frames this many bits apart (of 256) or fewer match."
+    )
+    similar_min_share: float = Field(
+        0.5, description="Link items when this share of either one's frames is in the other."
+    )
+
+    watch_timeout_s: float = Field(20.0, description="Timeout of one source check request.")
+    watch_max_redirects: int = Field(
+        5, description="Redirects followed when a source URL is checked."
+    )
+    watch_user_agent: str = Field(
+        "Mozilla/5.0 (compatible; tolmach deletion watch)",
+        description="User-Agent sent when a source URL is checked.",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

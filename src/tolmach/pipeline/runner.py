@@ -33,6 +33,9 @@ from tolmach.store.tables import Output, StageRun, utcnow
 log = logging.getLogger(__name__)
 
 
+Recorder = Callable[[Session, Settings, str, StageResult], None]
+
+
 @dataclass(frozen=True)
 class Stage:
     name: str
@@ -46,9 +49,22 @@ class Stage:
         run: Callable[[StageContext], StageResult] = mod.run
         return run
 
+    def recorder(self) -> Recorder | None:
+        """The stage's ``record(session, settings, item_id, result)``, if it keeps rows of its
+        own: called first in the transaction that records the run."""
+        mod = importlib.import_module(f"tolmach.pipeline.{self.module}")
+        record: Recorder | None = getattr(mod, "record", None)
+        return record
+
 
 STAGES: tuple[Stage, ...] = (
     Stage("probe", "probe", reads=("original",)),
+    Stage(
+        "fingerprint",
+        "fingerprint",
+        reads=("original",),
+        settings=("fingerprint_fps", "fingerprint_max_frames"),
+    ),
     Stage(
         "transcribe",
         "transcribe",
@@ -189,7 +205,10 @@ def _run_stage(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     model = result.model
+    record = stage.recorder()
     with db.begin() as session:
+        if record is not None:
+            record(session, settings, info.id, result)
         run = StageRun(
             item_id=info.id,
             stage=stage.name,
