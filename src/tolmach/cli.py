@@ -127,6 +127,8 @@ def show(item: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt
             f"captured {cap['captured_at']} by {cap['operator']} from {cap['source']}",
             highlight=False,
         )
+    if summary.get("source_deleted_at"):
+        out.print(f"[bold red]deleted by source[/] {summary['source_deleted_at']} (copy kept)")
     for stage, how in summary["stages"].items():
         out.print(f"  {stage:<11} {how['engine']} {how['model']}", highlight=False)
     if "error" in summary:
@@ -168,7 +170,10 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         return
     table = Table("item", "kind", "seconds", "status", "source")
     for i in items:
-        table.add_row(i["item_id"], i["kind"], str(i["duration"]), i["status"], i["source"])
+        source = i["source"]
+        if i.get("source_deleted_at"):
+            source += f"\n[red]deleted by source {i['source_deleted_at']}[/]"
+        table.add_row(i["item_id"], i["kind"], str(i["duration"]), i["status"], source)
     out.print(table)
 
 
@@ -249,6 +254,7 @@ def version() -> None:
 # imported here, so that `tolmach --help` lists them:
 # `from tolmach import cli_example  # noqa: E402, F401`
 from tolmach import cli_proof  # noqa: E402, F401
+from tolmach import cli_watch  # noqa: E402, F401
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,8 @@ def item_summary(ws: Workspace, item_ref: str) -> dict[str, Any]:
             "kind": item.kind,
             "duration": round(item.duration, 3),
             "status": item.status,
+            "source_status": item.source_status,
+            "source_deleted_at": _iso(item.source_deleted_at),
             "review": "machine output, unreviewed",
             "captures": [
                 {
@@ -62,6 +65,10 @@ def item_summary(ws: Workspace, item_ref: str) -> dict[str, Any]:
     return data
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() + "Z" if at is not None else None
+
+
 def _load(ws: Workspace, sha: str | None) -> Any:
     if sha is None:
         return None
@@ -77,6 +84,8 @@ def list_items(ws: Workspace) -> list[dict[str, Any]]:
                 "kind": i.kind,
                 "duration": round(i.duration, 1),
                 "status": i.status,
+                "source_status": i.source_status,
+                "source_deleted_at": _iso(i.source_deleted_at),
                 "created_at": i.created_at.isoformat() + "Z",
                 "source": i.captures[-1].source if i.captures else "",
             }

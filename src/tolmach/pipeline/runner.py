@@ -43,6 +43,7 @@ class Stage:
     reads: tuple[str, ...]
     settings: tuple[str, ...] = ()
     version: int = 1  # bump when the stage's code changes what it writes
+    kinds: tuple[str, ...] = ("video", "audio", "text")  # the item kinds it runs on
 
     def fn(self) -> Callable[[StageContext], StageResult]:
         mod = importlib.import_module(f"tolmach.pipeline.{self.module}")
@@ -57,19 +58,24 @@ class Stage:
         return record
 
 
+MEDIA = ("video", "audio")
+
 STAGES: tuple[Stage, ...] = (
-    Stage("probe", "probe", reads=("original",)),
+    Stage("text", "text_item", reads=("original",), kinds=("text",)),
+    Stage("probe", "probe", reads=("original",), kinds=MEDIA),
     Stage(
         "fingerprint",
         "fingerprint",
         reads=("original",),
         settings=("fingerprint_fps", "fingerprint_max_frames"),
+        kinds=MEDIA,
     ),
     Stage(
         "transcribe",
         "transcribe",
         reads=("audio.wav",),
         settings=("asr_model", "asr_beam_size", "asr_batch_size", "asr_window_s", "languages"),
+        kinds=MEDIA,
     ),
     Stage(
         "translate",
@@ -83,6 +89,10 @@ STAGES: tuple[Stage, ...] = (
         "render",
         reads=("original", "english.srt", "translation.json"),
         settings=("render_vertical", "render_crf", "render_preset", "render_max_s"),
+        kinds=MEDIA,
+    ),
+    Stage(
+        "analyse", "analyse", reads=("transcript.json", "translation.json"), settings=("glossary",)
     ),
 )
 
@@ -123,6 +133,8 @@ def process(
     _sweep_work(settings.work_dir, info.id)
     summaries: dict[str, dict[str, Any]] = {}
     for stage in stages:
+        if info.kind not in stage.kinds:
+            continue
         with db() as session:
             inputs = queries.current_outputs(session, info.id)
             key = _input_key(stage, inputs, settings)

@@ -1,0 +1,213 @@
+"""Claims: a statement split into sentences (razdel) and clauses, each with a topic and a stance.
+
+A clause is a claim when it names a topic (lemma keywords from ``data/claim-topics.toml``)
+or carries a stance marker (``stance``). The topic is the one with the heaviest keywords in
+the clause; a clause that lists several topics joined by "и", "та", "або" or a comma ("не
+хватает воды и одежды") gives one claim per topic. A clause with a marker but no keyword gets
+the topic whose description is nearest by multilingual-e5 embedding, when near enough, and
+otherwise the general topic.
+
+    found = extract("Нам не хватает воды и одежды.", "ru")
+    [(c.topic, c.stance) for c in found]   # [('water', 'complaint'), ('clothing', 'complaint')]
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tolmach.analysis import lexicon, stance, topics
+
+# Cosine to the nearest topic description above which the embedding fallback assigns a topic.
+# multilingual-e5-small puts unrelated pairs at 0.76-0.81 (see docs/analysis.md).
+EMBED_MIN = 0.83
+MAX_CLAUSES = 200_000  # more is not a statement: the rest is left out and reported
+
+_SPLIT = re.compile(r",\s+(?:но|а|однако|зато|але|проте|однак)\s+|;\s+|\s+[—–]\s+|,\s+")
+_NO_SPLIT_BEFORE = re.compile(r"(?:либо|или|ни|то|або|чи|ні|ані|и|і|та)\b", re.IGNORECASE)
+_CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    start: int  # character offsets in the analysed text
+    end: int
+    text: str
+    topic: str
+    stance: str
+    blanket: bool = False
+    evidence: str = ""  # the words the stance rule fired on
+    method: str = "keywords"  # or "embedding", "none"
+    also: tuple[str, ...] = ()  # other topics the clause names
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["also"] = list(self.also)
+        d.update(d.pop("extra"))
+        return d
+
+
+def clauses(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """Candidate clauses of one sentence: (start, end, split at a mere comma or dash)."""
+    pieces: list[tuple[int, int, bool]] = []
+    at, weak = start, False
+    for m in _SPLIT.finditer(text, start, end):
+        if not _NO_SPLIT_BEFORE.match(text, m.end()):
+            pieces.append((at, m.start(), weak))
+            at, weak = m.end(), m.group().strip() in {",", "—", "–"}
+    pieces.append((at, end, weak))
+    return [(s, e, w) for s, e, w in pieces if s < e]
+
+
+def _useful(text: str, language: str, taxonomy: topics.Taxonomy) -> bool:
+    return bool(taxonomy.hits(lexicon.tokens(text, language))) or stance.has_marker(text)
+
+
+def _clause_like(text: str, language: str) -> bool:
+    """A stance marker or a verb: a piece after a comma that can stand as its own claim."""
+    if stance.has_marker(text):
+        return True
+    return any(
+        {"VERB", "PRTS"} & set(str(morph_tag).replace(" ", ",").split(","))
+        for tok in lexicon.tokens(text, language)
+        for morph_tag in [lexicon.morph(language).parse(tok.text.lower())[0].tag]
+    )
+
+
+def _merge(
+    text: str, pieces: list[tuple[int, int, bool]], language: str, tax: topics.Taxonomy
+) -> list[tuple[int, int]]:
+    """Join pieces back where a split would leave a part that is no claim of its own."""
+    out: list[tuple[int, int]] = []
+    for s, e, weak in pieces:
+        piece = text[s:e]
+        if out and (
+            not _useful(piece, language, tax)
+            or (weak and not _clause_like(piece, language))
+            or not _useful(text[out[-1][0] : out[-1][1]], language, tax)
+        ):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _coordinated(hits: list[topics.Hit], toks: list[lexicon.Token], text: str) -> list[str]:
+    """Topics of keywords joined only by conjunctions or commas, in order."""
+    ordered = sorted(hits, key=lambda h: h.token)
+    groups: list[list[topics.Hit]] = [[ordered[0]]] if ordered else []
+    for prev, cur in itertools.pairwise(ordered):
+        between = toks[prev.token + 1 : cur.token]
+        joined = between and all(t.text.lower() in _CONJ for t in between)
+        if cur.topic != prev.topic and (joined or _comma(text, toks, prev.token, cur.token)):
+            groups[-1].append(cur)
+        else:
+            groups.append([cur])
+    best = max(groups, key=lambda g: (len({h.topic for h in g}), sum(h.weight for h in g)))
+    seen: list[str] = []
+    for h in best:
+        if h.topic not in seen:
+            seen.append(h.topic)
+    return seen
+
+
+def _comma(text: str, toks: list[lexicon.Token], a: int, b: int) -> bool:
+    """Whether only a comma (and conjunctions) separate tokens a and b ("воды, еды и одежды")."""
+    if b != a + 1:
+        return False
+    return text[toks[a].end : toks[b].start].strip() == ","
+
+
+def _topics_of(
+    text: str, s: int, e: int, language: str, tax: topics.Taxonomy
+) -> tuple[list[str], list[str]]:
+    """(main topics, other topics) of the clause text[s:e] by keywords."""
+    toks = lexicon.tokens(text[s:e], language)
+    hits = tax.hits(toks)
+    if not hits:
+        return [], []
+    score: dict[str, int] = {}
+    for h in hits:
+        score[h.topic] = score.get(h.topic, 0) + h.weight
+    best = max(score.values())
+    top = [t for t in score if score[t] == best]
+    group = _coordinated(hits, toks, text[s:e])
+    if len(group) > 1 and any(t in group for t in top):
+        main = [t for t in group if score[t] >= min(score[g] for g in group)]
+    else:
+        main = [sorted(top, key=lambda t: min(h.token for h in hits if h.topic == t))[0]]
+    if topics.GENERAL in main and len(score) > 1:  # "претензий к командованию": command
+        main = [t for t in main if t != topics.GENERAL] or [
+            max((t for t in score if t != topics.GENERAL), key=lambda t: score[t])
+        ]
+    others = [t for t in score if t not in main]
+    return main, others
+
+
+def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -> list[Claim]:
+    """The claims of ``text`` (Russian or Ukrainian), in order of their position."""
+    tax = taxonomy or topics.load()
+    found: list[Claim] = []
+    pending: list[tuple[int, int, str, bool, str]] = []  # clauses that need the embedding
+    for s_start, s_end in lexicon.sentences(text):
+        for s, e in _merge(text, clauses(text, s_start, s_end), language, tax):
+            if len(found) + len(pending) >= MAX_CLAUSES:
+                break
+            piece = text[s:e].strip(" ,;—–")
+            if not piece:
+                continue
+            s = text.index(piece, s)
+            e = s + len(piece)
+            main, others = _topics_of(text, s, e, language, tax)
+            kind, blanket, evidence = stance.stance_of(piece, has_topic=bool(main))
+            if not kind:
+                continue
+            if not main:
+                pending.append((s, e, kind, blanket, evidence))
+                continue
+            if blanket and main == [topics.GENERAL]:
+                main = [topics.GENERAL]
+            for topic in main:
+                also = tuple(t for t in [*main, *others] if t != topic)
+                found.append(
+                    Claim(0, s, e, piece, topic, kind, blanket, evidence, "keywords", also)
+                )
+    if pending:
+        nearest = tax.nearest([text[s:e] for s, e, *_ in pending])
+        for (s, e, kind, blanket, evidence), (topic, sim) in zip(pending, nearest, strict=True):
+            near = sim >= EMBED_MIN and not blanket
+            found.append(
+                Claim(
+                    0,
+                    s,
+                    e,
+                    text[s:e],
+                    topic if near else topics.GENERAL,
+                    kind,
+                    blanket,
+                    evidence,
+                    "embedding" if near else "none",
+                    extra={"similarity": round(sim, 3)},
+                )
+            )
+    found.sort(key=lambda c: (c.start, c.id))
+    return [
+        Claim(
+            i + 1,
+            c.start,
+            c.end,
+            c.text,
+            c.topic,
+            c.stance,
+            c.blanket,
+            c.evidence,
+            c.method,
+            c.also,
+            c.extra,
+        )
+        for i, c in enumerate(found)
+    ]

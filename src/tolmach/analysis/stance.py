@@ -1,0 +1,139 @@
+"""Stance of a clause by Russian and Ukrainian rules: complaint, denial, affirmation,
+explanation or retraction; and whether a denial is blanket ("претензий не имеем").
+
+The rules look at the source text only, never at the English. They are tried in order, and
+the first that fires decides: an apology or retraction, an explanation ("из-за", "тому що"),
+a blanket denial, a specific denial ("никто не заставлял"), an explicit affirmation
+("обеспечены полностью", "всего хватает"), a complaint (a lack, a negated verb such as "не
+выплатили", "ни разу не", coercion, "за свои деньги"), and otherwise a plain statement on a
+topic counts as an affirmation.
+
+    stance_of("Нам не хватает воды")                       # ('complaint', 'не хватает')
+    stance_of("Мы обеспечены полностью")                   # ('affirmation', 'обеспечены полностью')
+"""
+
+from __future__ import annotations
+
+import re
+
+STANCES = ("complaint", "denial", "affirmation", "explanation", "retraction")
+
+
+def _rx(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+RETRACTION = _rx(
+    r"\bизвин\w*",
+    r"\bпрос\w* (у вас )?прощени\w*",
+    r"\bвибач\w*",
+    r"\bперепрош\w*",
+    r"\bбер\w* (свои |свої )?слова назад",
+    r"\bпредыдущ\w* (видео|ролик\w*|обращени\w*)",
+    r"\bпопередн\w* (відео|ролик\w*|звернен\w*)",
+    r"\bопроверг\w*",
+    r"\bспростову\w*",
+)
+EXPLANATION = _rx(
+    r"\bиз-за\b",
+    r"\bпотому что\b",
+    r"\bтак как\b",
+    r"\bпоскольку\b",
+    r"\bв связи с\b",
+    r"\bпод влиянием\b",
+    r"\bна эмоциях\b",
+    r"\bбыло (снято|записано)\b",
+    r"\bчерез (те що|втом\w*|емоці\w*|моральн\w*|стрес\w*)",
+    r"\bтому що\b",
+    r"\bоскільки\b",
+    r"\bпід впливом\b",
+    r"\bна емоціях\b",
+    r"\bбуло (знято|записано)\b",
+)
+_GRIEVANCE = r"(претензи\w*|жалоб\w*|скарг\w*|нарікан\w*)"
+BLANKET = _rx(
+    rf"\b{_GRIEVANCE}( к [^.!?]{{0,40}}| до [^.!?]{{0,40}})? "
+    r"(не име\w*|нет|не имеется|не ма\w*|нема\w*)",
+    rf"\b(не имеем|нет|не маємо|немає|нема) (никаких |жодних )?{_GRIEVANCE}",
+    r"\bвс[её] (хорошо|в порядке|нормально|отлично)",
+    r"\b(усе|все) (добре|гаразд|нормально)",
+)
+DENIAL = _rx(
+    r"\bникто (нас )?не \w+",
+    r"\bніхто (нас )?не \w+",
+    r"\b(это|це) (неправда|ложь|брехня|фейк)",
+    r"\bне (было|було) (никаких|жодних|никакого|жодного)",
+    r"\bне соответству\w*",
+    r"\bне відповіда\w*",
+    r"\bникакого давления\b",
+    r"\bжодного тиску\b",
+)
+AFFIRMATION = _rx(
+    r"\bобеспечен\w* (полностью|всем|в полном)",
+    r"\bполностью обеспечен\w*",
+    r"\b(всего|всё|все|всем) (хватает|достаточно|есть)",
+    r"\bесть вс[её]\b",
+    r"\bзабезпечен\w* (повністю|усім|всім)",
+    r"\bповністю забезпечен\w*",
+    r"\b(усього|всього|усе|все) (вистачає|достатньо|є)\b",
+    r"\b(в полном объ[её]ме|вовремя|у повному обсязі|вчасно)\b",
+)
+COMPLAINT = _rx(
+    r"\bне хвата\w*",
+    r"\bнехватк\w*",
+    r"\bне вистача\w*",
+    r"\bбраку\w*",
+    r"\bнестач\w*",
+    r"\bни разу не\b",
+    r"\bні разу не\b",
+    r"\bжодного разу не\b",
+    r"\bни копейки\b",
+    r"\bні копійки\b",
+    r"\bнет\b",
+    r"\bнема[єе]?\b",
+    r"\bбез \w+",
+    r"\bзаставля\w*",
+    r"\bзаставил\w*",
+    r"\bпринужда\w*",
+    r"\bзмушу\w*",
+    r"\bзмусил\w*",
+    r"\bмеша\w*",
+    r"\bзаважа\w*",
+    r"\bвскрыт\w*",
+    r"\bрозкрит\w*",
+    r"\bза (свои|свой|свої|свій|власні|собственные) (деньги|сч[её]т|кошти|гроші|рахунок)",
+    r"\bугрожа\w*",
+    r"\bпогрожу\w*",
+    r"\b(бросили|кинули|обманул\w*|обманыва\w*|обманю\w*)",
+    r"\b(задержива\w*|затриму\w*|отказыва\w*|відмовля\w*)",
+    r"\b(воруют|крадуть|отбира\w*|відбира\w*)",
+    r"\b(плох\w*|погано|ужасн\w*|жахлив\w*|гнил\w*)",
+    r"\b(голода\w*|голоду\w*|мерзн\w*|замерза\w*)",
+    r"\bне \w+",
+)
+
+
+def stance_of(text: str, has_topic: bool = True) -> tuple[str, bool, str]:
+    """(stance, blanket, evidence) for one clause; stance "" when nothing fires.
+
+    ``has_topic``: whether the clause names a topic; a plain statement without a topic and
+    without any marker is no claim at all.
+    """
+    low = text.lower().replace("ё", "е")
+    for stance, rx in (("retraction", RETRACTION), ("explanation", EXPLANATION)):
+        m = rx.search(low)
+        if m:
+            return stance, False, m.group()
+    m = BLANKET.search(low)
+    if m:
+        return "denial", True, m.group()
+    for stance, rx in (("denial", DENIAL), ("affirmation", AFFIRMATION), ("complaint", COMPLAINT)):
+        m = rx.search(low)
+        if m:
+            return stance, False, m.group()
+    return ("affirmation", False, "") if has_topic else ("", False, "")
+
+
+def has_marker(text: str) -> bool:
+    """Whether any stance rule fires on ``text`` (so a clause split there is worth keeping)."""
+    return stance_of(text, has_topic=False)[0] != ""

@@ -1,0 +1,104 @@
+"""The claim topic taxonomy (``data/claim-topics.toml``) and keyword matching by lemma.
+
+taxonomy = load()
+taxonomy.hits(tokens("Нам не хватает воды и одежды", "ru"))
+# [Hit(topic='water', token=3, weight=2), Hit(topic='clothing', token=5, weight=2)]
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from importlib.resources import files as package_files
+from pathlib import Path
+
+import numpy as np
+
+from tolmach.analysis import lexicon
+from tolmach.errors import InputError
+
+DEFAULT = Path(str(package_files("tolmach").joinpath("data", "claim-topics.toml")))
+GENERAL = "situation"  # the topic of claims about everything at once ("no complaints")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    description: str
+    keywords: tuple[str, ...]
+    weight: int = 1
+    covers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    topic: str
+    token: int  # index of the token in the clause
+    weight: int
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    topics: dict[str, Topic]
+
+    def label(self, topic: str) -> str:
+        return self.topics[topic].label if topic in self.topics else topic
+
+    def answers(self, later: str, earlier: str) -> bool:
+        """Whether a statement on topic ``later`` speaks to a claim on topic ``earlier``."""
+        return later == earlier or earlier in self.topics.get(later, Topic("", "", "", ())).covers
+
+    def hits(self, toks: list[lexicon.Token]) -> list[Hit]:
+        out: list[Hit] = []
+        for i, tok in enumerate(toks):
+            for topic in self.topics.values():
+                if any(_matches(k, f) for k in topic.keywords for f in tok.lemmas):
+                    out.append(Hit(topic.id, i, topic.weight))
+        return out
+
+    @functools.cached_property
+    def _vectors(self) -> lexicon.Vectors:
+        return lexicon.embed([t.description for t in self.topics.values()], "passage")
+
+    def nearest(self, texts: list[str]) -> list[tuple[str, float]]:
+        """The topic whose description is nearest each text by embedding, and its cosine."""
+        if not texts:
+            return []
+        sims = lexicon.embed(texts) @ self._vectors.T
+        ids = list(self.topics)
+        best = np.argmax(sims, axis=1)
+        return [(ids[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
+
+
+def _matches(keyword: str, lemma: str) -> bool:
+    if keyword.endswith("*"):
+        return lemma.startswith(keyword[:-1])
+    return lemma == keyword
+
+
+def parse(text: str, origin: str = "claim topics") -> Taxonomy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{origin}: {exc}.", "Fix the TOML syntax.") from None
+    topics: dict[str, Topic] = {}
+    for key, d in data.items():
+        if not isinstance(d, dict) or "keywords" not in d:
+            raise InputError(f"{origin}: topic {key!r} has no keywords.", "Add keywords = [...].")
+        topics[key] = Topic(
+            key,
+            str(d.get("label", key)),
+            str(d.get("description", d.get("label", key))),
+            tuple(str(k).lower().replace("ё", "е") for k in d["keywords"]),
+            int(d.get("weight", 1)),
+            tuple(str(c) for c in d.get("covers", ())),
+        )
+    return Taxonomy(topics)
+
+
+@functools.cache
+def load(path: Path | None = None) -> Taxonomy:
+    source = DEFAULT if path is None else path
+    return parse(source.read_text(encoding="utf-8"), str(source))

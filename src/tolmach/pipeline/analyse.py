@@ -1,0 +1,126 @@
+"""The analyse stage: transcript.json + translation.json -> analysis.json (entities, claims).
+
+Everything is decided on the source text; the English of a claim is the translation of the
+segments its span overlaps, carried along as evidence, never used to decide. A language other
+than Russian or Ukrainian gives an analysis with no entities or claims and a note saying why.
+
+    result = run(ctx)      # StageResult(files={"analysis.json": ...}, summary={...})
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections import Counter
+from typing import Any
+
+from tolmach import glossary as glossary_mod
+from tolmach.analysis import claims as claims_mod
+from tolmach.analysis import entities as entities_mod
+from tolmach.analysis import lexicon
+from tolmach.models import Transcript, Translation
+from tolmach.pipeline.context import StageContext, StageResult, json_bytes
+
+log = logging.getLogger(__name__)
+SCHEMA = "tolmach.analysis/1"
+
+
+def _layout(transcript: Transcript) -> tuple[str, list[tuple[int, int]]]:
+    """The analysed text (segments joined by newlines) and each segment's character span."""
+    spans: list[tuple[int, int]] = []
+    parts: list[str] = []
+    at = 0
+    for seg in transcript.segments:
+        text = seg.text.strip()
+        spans.append((at, at + len(text)))
+        parts.append(text)
+        at += len(text) + 1
+    return "\n".join(parts), spans
+
+
+def analyse(
+    transcript: Transcript,
+    translation: Translation | None,
+    timed: bool = True,
+    glossary: glossary_mod.Glossary | None = None,
+) -> dict[str, Any]:
+    """The analysis of one item as plain data (what analysis.json holds)."""
+    text, spans = _layout(transcript)
+    language = transcript.language
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "language": language,
+        "entities": [],
+        "named": [],
+        "claims": [],
+        "note": "",
+    }
+    if language not in lexicon.LANGUAGES:
+        data["note"] = f"Language {language!r} is not analysed (only Russian and Ukrainian)."
+        return data
+    if not text.strip():
+        data["note"] = "Nothing to analyse: the transcript is empty."
+        return data
+    english = {s.id: s.text for s in translation.segments} if translation else {}
+    found = entities_mod.find(text, language, glossary)
+    data["entities"] = [
+        e.to_dict() | _where(e.start, e.end, transcript, spans, timed) for e in found
+    ]
+    data["named"] = entities_mod.named(found)
+    rows = []
+    for c in claims_mod.extract(text, language):
+        where = _where(c.start, c.end, transcript, spans, timed)
+        en = " ".join(english[i] for i in where["segments"] if english.get(i))
+        rows.append(c.to_dict() | where | {"english": en})
+    data["claims"] = rows
+    if not rows:
+        data["note"] = "No claims found: no sentence names a topic or takes a stance."
+    return data
+
+
+def _where(
+    start: int, end: int, transcript: Transcript, spans: list[tuple[int, int]], timed: bool
+) -> dict[str, Any]:
+    """Segment ids a character span overlaps, and its start and end time (None untimed)."""
+    first = max(0, bisect.bisect_right(spans, (start, 1 << 62)) - 1) if spans else 0
+    idx: list[int] = []
+    for i in range(first, len(spans)):
+        s, e = spans[i]
+        if s >= end:
+            break
+        if start <= e:
+            idx.append(i)
+    ids = [transcript.segments[i].id for i in idx]
+    if not idx or not timed:
+        return {"segments": ids, "t_start": None, "t_end": None}
+    return {
+        "segments": ids,
+        "t_start": transcript.segments[idx[0]].start,
+        "t_end": transcript.segments[idx[-1]].end,
+    }
+
+
+def run(ctx: StageContext) -> StageResult:
+    transcript = Transcript.from_dict(ctx.read_json("transcript.json"))
+    translation = (
+        Translation.from_dict(ctx.read_json("translation.json"))
+        if ctx.has("translation.json")
+        else None
+    )
+    glossary = glossary_mod.load(ctx.settings.glossary)
+    data = analyse(transcript, translation, timed=ctx.item.kind != "text", glossary=glossary)
+    log.info(
+        "[%s:analyse] %d entities, %d claims",
+        ctx.item.id,
+        len(data["entities"]),
+        len(data["claims"]),
+    )
+    return StageResult(
+        files={"analysis.json": json_bytes(data)},
+        engine="rules+natasha+e5",
+        summary={
+            "entities": len(data["entities"]),
+            "claims": len(data["claims"]),
+            "stances": dict(Counter(c["stance"] for c in data["claims"])),
+        },
+    )

@@ -1,0 +1,123 @@
+"""The case the issue names: two text statements of the 96th Regiment, ingested, processed,
+linked, and the retraction view's three groups exactly as expected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tolmach.analysis import store
+from tolmach.config import Settings
+from tolmach.engines.fake import FakeTranslator
+from tolmach.pipeline import translate
+from tolmach.pipeline.text_item import ingest_text
+from tolmach.workspace import Workspace
+
+VIDEO_1 = (
+    "Обращение к Верховному главнокомандующему Владимиру Владимировичу Путину. Мы, "
+    "военнослужащие 96-го полка, мобилизованные из Удмуртской Республики. Большинство из нас "
+    "находится в зоне СВО с декабря и ни разу не было в отпуске. Нам не выплатили обещанные "
+    "деньги. Нам не хватает воды и одежды. Командование заставляет нас покупать снаряжение за "
+    "свои деньги. Посылки от родственников либо не доходят, либо приходят вскрытыми. Мы "
+    "откликнулись на призыв и готовы выполнять свой долг, но командиры мешают нам выполнять "
+    "его качественно."
+)
+VIDEO_2 = (
+    "Мы хотим извиниться за предыдущее видео. Оно было снято из-за моральной усталости от "
+    "нахождения в зоне СВО без отдыха. Мы обеспечены полностью, претензий к командованию не "
+    "имеем."
+)
+ENGLISH = {
+    "Нам не хватает воды и одежды.": "We lack water and clothing.",
+    "Мы обеспечены полностью, претензий к командованию не имеем.": (
+        "We are fully supplied, we have no claims against the command."
+    ),
+}
+
+
+@pytest.fixture
+def ws(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    engine = FakeTranslator(ENGLISH)
+    monkeypatch.setattr(translate, "make_translator", lambda settings, audio=None: engine)
+    workspace = Workspace.open(settings)
+    yield workspace
+    workspace.close()
+
+
+def _ingest(ws: Workspace, tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    item_id = ingest_text(ws.db, ws.blobs, ws.settings, path, "ru").item_id
+    ws.process(item_id)
+    return item_id
+
+
+def test_two_statements_of_the_96th_regiment(ws: Workspace, tmp_path: Path) -> None:
+    first = _ingest(ws, tmp_path, "video1.txt", VIDEO_1)
+    second = _ingest(ws, tmp_path, "video2.txt", VIDEO_2)
+
+    one = store.analysis_of(ws, first)
+    assert one is not None
+    named = {(e["kind"], e["english"]) for e in one["named"]}
+    assert ("unit", "96th Regiment") in named
+    assert ("place", "Udmurtia") in named
+    assert any(k == "person" and en.endswith("Putin") for k, en in named)
+    assert any(k == "term" and "SMO" in en for k, en in named)
+    assert ("date", "since December") in named
+
+    complaints = [c for c in one["claims"] if c["stance"] == "complaint"]
+    assert len(complaints) >= 7
+    topics = {c["topic"] for c in complaints}
+    assert {"leave", "pay", "water", "clothing", "equipment", "mail", "command"} <= topics
+    water = next(c for c in complaints if c["topic"] == "water")
+    assert water["english"] == "We lack water and clothing."
+    assert water["t_start"] is None  # a text item has no timings
+
+    two = store.analysis_of(ws, second)
+    assert two is not None
+    stances = {(c["topic"], c["stance"], c["blanket"]) for c in two["claims"]}
+    assert ("supplies", "affirmation", False) in stances
+    assert ("command", "denial", True) in stances
+    explanation = [c for c in two["claims"] if c["stance"] == "explanation"]
+    assert explanation and "усталост" in explanation[0]["text"]
+    assert any(c["stance"] == "retraction" for c in two["claims"])
+
+    result = store.report(ws, second)
+    kinds = {(r["item_id"], r["other_id"], r["kind"]) for r in result["links"]}
+    assert {
+        (second, first, "same-unit"),
+        (second, first, "follow-up"),
+        (second, first, "retracts"),
+    } <= kinds
+    assert all(r["confirmed"] is False for r in result["links"] if r["kind"] != "near-duplicate")
+    follow = next(r for r in result["links"] if r["kind"] == "follow-up")
+    assert follow["shared"]["unit"] == ["96th Regiment"]
+    assert follow["shared"]["place"] == ["Udmurtia"]
+
+    (view,) = result["retractions"]
+    assert (view["earlier"], view["later"]) == (first, second)
+    groups = {
+        g: sorted(e["claim"]["topic"] for e in view[g])
+        for g in ("retracted", "blanket", "never_addressed")
+    }
+    assert groups == {
+        "retracted": ["clothing", "equipment", "water"],
+        "blanket": ["command"],
+        "never_addressed": ["leave", "mail", "pay"],
+    }
+    by = view["retracted"][0]["by"][0]
+    assert by["english"].startswith("We are fully supplied")
+    assert view["blanket"][0]["by"][0]["text"].startswith("претензий к командованию")
+    assert json.dumps(result, ensure_ascii=False)  # plain data, ready for --json
+
+
+def test_confirming_a_link_survives_a_refresh(ws: Workspace, tmp_path: Path) -> None:
+    first = _ingest(ws, tmp_path, "video1.txt", VIDEO_1)
+    second = _ingest(ws, tmp_path, "video2.txt", VIDEO_2)
+    store.refresh(ws, second)
+    store.confirm(ws, first, second, "retracts")
+    result = store.report(ws, first)
+    confirmed = {r["kind"]: r["confirmed"] for r in result["links"]}
+    assert confirmed["retracts"] is True and confirmed["same-unit"] is False
