@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from tolmach import __version__, catalog, doctor
+from tolmach.capture import is_url
 from tolmach.cli_base import (
     JsonOpt,
     app,
@@ -24,13 +25,16 @@ from tolmach.cli_base import (
 )
 from tolmach.cli_progress import StageProgress, ingest_progress
 from tolmach.errors import InputError
+from tolmach.pipeline.ingest import Ingested
+from tolmach.store.blobs import Progress
 from tolmach.summary import item_summary, list_items
+from tolmach.workspace import Workspace
 
 
 @app.command()
 @handled
 def run(
-    source: Annotated[Path, typer.Argument(help="A video or audio file.")],
+    source: Annotated[str, typer.Argument(help="A video or audio file, or a post's URL.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the results.")],
     mt_engine: Annotated[str | None, typer.Option(help="Translation engine.")] = None,
     mt_url: Annotated[str | None, typer.Option(help="Translation server URL.")] = None,
@@ -49,7 +53,7 @@ def run(
     )
     quiet = as_json or not err.is_terminal
     with ingest_progress(err, quiet) as on_bytes:
-        ingested = ws.ingest(source, on_bytes)
+        ingested = _ingest(ws, source, on_bytes)
     for warning in ingested.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     with StageProgress(err, quiet) as progress:
@@ -58,6 +62,11 @@ def run(
     summary = item_summary(ws, ingested.item_id)
     summary["out"] = str(out_dir)
     _report(summary, as_json)
+
+
+def _ingest(ws: Workspace, source: str, on_bytes: Progress) -> Ingested:
+    """A URL is captured (page, media, archive, screenshot); anything else is a file."""
+    return ws.ingest_url(source, on_bytes) if is_url(source) else ws.ingest(Path(source), on_bytes)
 
 
 def _report(summary: dict[str, Any], as_json: bool) -> None:
@@ -87,13 +96,13 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
 @app.command()
 @handled
 def ingest(
-    source: Annotated[Path, typer.Argument(help="A video or audio file.")],
+    source: Annotated[str, typer.Argument(help="A video or audio file, or a post's URL.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Store SOURCE and its capture record; run nothing else."""
     ws = workspace()
     with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
-        ingested = ws.ingest(source, on_bytes)
+        ingested = _ingest(ws, source, on_bytes)
     for warning in ingested.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if as_json:

@@ -80,6 +80,16 @@ class Settings(BaseSettings):
 
     max_duration_s: float = Field(4 * 3600.0, description="Refuse media longer than this.")
 
+    capture_max_bytes: int = Field(
+        2 * 1024**3, description="Refuse a URL capture whose media or page is larger than this."
+    )
+    capture_timeout_s: float = Field(
+        300.0, description="Give up a URL capture (download, archive) after this many seconds."
+    )
+    capture_screenshot: bool = Field(
+        True, description="Take a full-page screenshot of a captured URL with headless Chromium."
+    )
+
     tsa_url: str = Field(
         "", description="RFC 3161 timestamp authority that signs each capture record (empty: off)."
     )

@@ -40,6 +40,12 @@ class Workspace:
     def ingest(self, path: Path, on_progress: Progress | None = None) -> Ingested:
         return ingest_file(self.db, self.blobs, self.settings, path, on_progress)
 
+    def ingest_url(self, url: str, on_progress: Progress | None = None) -> Ingested:
+        """Capture a post at ``url``: media, page archive (WACZ), screenshot, post text."""
+        from tolmach.capture.url import capture_url  # yt-dlp is slow to import; only for URLs
+
+        return capture_url(self.db, self.blobs, self.settings, url, on_progress)
+
     def process(
         self, item_id: str, on_event: runner.StageEvent = lambda s, k, d, t: None
     ) -> dict[str, dict[str, Any]]:

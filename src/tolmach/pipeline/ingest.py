@@ -1,5 +1,8 @@
 """Ingest stage: a local file -> the original bytes in the blob store and a capture record.
 
+URL captures (:mod:`tolmach.capture.url`) share the record and row code here
+(``check_media``, ``capture_record``, ``store_capture``).
+
 The file is checked first (ffprobe, container sanity, duration cap), so bad input stores
 nothing. The bytes are hashed while they are copied, in one pass. The same bytes ingested twice
 are one item with two capture records.
@@ -45,14 +48,20 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def ingest_file(
-    db: sessionmaker[Session],
-    blobs: BlobStore,
-    settings: Settings,
-    path: Path,
-    on_progress: Progress | None = None,
-) -> Ingested:
-    path = path.expanduser()
+@dataclass(frozen=True)
+class CaptureRow:
+    """What a capture's row says about its source beyond the media: file or URL, page, files."""
+
+    source: str  # a file's resolved path, or the URL asked for
+    ext: str  # the media's extension, for the item
+    kind: str = "file"  # file, url
+    url: str = ""
+    page_json: str = "{}"
+    files_json: str = "[]"
+
+
+def check_media(path: Path, settings: Settings) -> dict[str, Any]:
+    """ffprobe facts of ``path``; InputError when it is not media or is over the duration cap."""
     facts = media.probe(path)
     if facts["duration"] > settings.max_duration_s:
         hours = facts["duration"] / 3600
@@ -61,24 +70,63 @@ def ingest_file(
             f"{settings.max_duration_s / 3600:.1f} hours.",
             "Cut it into parts, or raise max_duration_s in tolmach.toml.",
         )
-    stat = path.stat()
-    sha, size = blobs.put_file(path, on_progress)
-    captured = datetime.now(UTC)
-    record: dict[str, Any] = {
+    return facts
+
+
+def capture_record(
+    settings: Settings,
+    sha: str,
+    size: int,
+    captured: datetime,
+    source: dict[str, Any],
+    facts: dict[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The capture record (schema tolmach.capture/1); ``extra`` keys follow ``captured_at``."""
+    return {
         "schema": "tolmach.capture/1",
         "item_id": sha[:ITEM_ID_LEN],
-        "source": {"kind": "file", "path": str(path.resolve()), "name": path.name},
+        "source": source,
         "sha256": sha,
         "size": size,
         "captured_at": _iso(captured),
-        "file_modified_at": _iso(datetime.fromtimestamp(stat.st_mtime, UTC)),
+        **extra,
         "operator": settings.operator,
         "tool": {"name": "tolmach", "version": __version__},
         "media": facts,
     }
+
+
+def ingest_file(
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    settings: Settings,
+    path: Path,
+    on_progress: Progress | None = None,
+) -> Ingested:
+    path = path.expanduser()
+    facts = check_media(path, settings)
+    stat = path.stat()
+    sha, size = blobs.put_file(path, on_progress)
+    captured = datetime.now(UTC)
+    source = {"kind": "file", "path": str(path.resolve()), "name": path.name}
+    modified = _iso(datetime.fromtimestamp(stat.st_mtime, UTC))
+    record = capture_record(settings, sha, size, captured, source, facts, file_modified_at=modified)
+    row = CaptureRow(source=str(path.resolve()), ext=safe_ext(path.name))
+    return store_capture(db, blobs, settings, record, captured, row)
+
+
+def store_capture(
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    settings: Settings,
+    record: dict[str, Any],
+    captured: datetime,
+    row: CaptureRow,
+) -> Ingested:
+    """Store ``record`` and write the item (if new) and capture rows; the media is stored."""
     rec_sha, _ = blobs.put_bytes(json.dumps(record, ensure_ascii=False, indent=2).encode())
-    kind = "video" if media.has_video(facts) else "audio"
-    args = (db, settings, sha, size, path, kind, facts, captured, rec_sha, record)
+    args = (db, settings, record, captured, rec_sha, row)
     try:
         done = _record(*args)
     except IntegrityError:  # the same bytes ingested at the same moment elsewhere: now exists
@@ -92,15 +140,12 @@ def ingest_file(
 def _record(
     db: sessionmaker[Session],
     settings: Settings,
-    sha: str,
-    size: int,
-    path: Path,
-    kind: str,
-    facts: dict[str, Any],
+    record: dict[str, Any],
     captured: datetime,
     rec_sha: str,
-    record: dict[str, Any],
+    row: CaptureRow,
 ) -> Ingested:
+    sha, facts = record["sha256"], record["media"]
     with db.begin() as session:
         item = session.get(Item, sha[:ITEM_ID_LEN])
         new = item is None
@@ -108,9 +153,9 @@ def _record(
             item = Item(
                 id=sha[:ITEM_ID_LEN],
                 sha256=sha,
-                size=size,
-                ext=safe_ext(path.name),
-                kind=kind,
+                size=record["size"],
+                ext=row.ext,
+                kind="video" if media.has_video(facts) else "audio",
                 duration=facts["duration"],
                 media_json=json.dumps(facts),
             )
@@ -118,11 +163,15 @@ def _record(
             session.flush()
         cap = Capture(
             item_id=item.id,
-            source=str(path.resolve()),
+            source=row.source,
             captured_at=captured.replace(tzinfo=None),
             operator=settings.operator,
             tool_version=__version__,
             record_sha256=rec_sha,
+            kind=row.kind,
+            url=row.url,
+            page_json=row.page_json,
+            files_json=row.files_json,
         )
         session.add(cap)
         session.flush()
