@@ -120,6 +120,21 @@ def test_a_replaced_capture_record_fails_its_timestamp(
     assert "not the capture record the manifest names" in output
 
 
+def test_a_record_listing_a_file_not_in_the_bundle_fails(
+    store: Store, bundle: Path, tmp_path: Path
+) -> None:
+    record = json.dumps({"files": [{"name": "page.wacz", "sha256": "ab" * 32}]}).encode()
+    bad = _rewrite(bundle, tmp_path / "bad.zip", {"captures/1/record.json": record}, True)
+    with zipfile.ZipFile(bad) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    manifest["captures"][0]["record_sha256"] = hashlib.sha256(record).hexdigest()
+    bad = _rewrite(bad, tmp_path / "bad2.zip", {"manifest.json": json.dumps(manifest).encode()})
+    code, output = _cli(store, "verify-bundle", str(bad))
+    assert code == 1
+    assert "lists 'page.wacz', which is not in the bundle" in output
+    assert "over another hash than the capture record" in output
+
+
 @pytest.mark.parametrize("name", ["../evil", "/etc/evil", "captures/../../evil", "link"])
 def test_unsafe_members_are_refused_and_nothing_is_written(
     store: Store, bundle: Path, tmp_path: Path, name: str

@@ -59,7 +59,10 @@ def store_fixture(settings: Settings, media: MediaFactory, tsa: LocalTSA) -> Sto
         session.add(Output(run_id=run.id, name="transcript.json", sha256=transcript, size=size))
         cap = session.get(Capture, got.capture_id)
         assert cap is not None
-        files = [{"name": "page.png", "role": "screenshot", "sha256": shot, "size": shot_size}]
+        files = [
+            {"name": "clip.mp4", "role": "media", "sha256": cap.item.sha256, "size": 1},
+            {"name": "page.png", "role": "screenshot", "sha256": shot, "size": shot_size},
+        ]
         cap.files_json = json.dumps(files)
         custody.append(
             session, kind="processed", actor="tester", item_id=got.item_id,

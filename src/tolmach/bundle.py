@@ -66,9 +66,14 @@ def export_bundle(
         for cap in caps:
             base = f"captures/{cap.id}"
             files.append((f"{base}/record.json", cap.record_sha256, "capture-record"))
+            cap_files = []
             for f in json.loads(cap.files_json or "[]"):
                 name = f"{base}/files/{safe_name(f.get('name', ''))}"
-                files.append((name, str(f["sha256"]), str(f.get("role", "capture-file"))))
+                if f["sha256"] == item.sha256:
+                    name = original  # the captured media itself: not stored twice
+                else:
+                    files.append((name, str(f["sha256"]), str(f.get("role", "capture-file"))))
+                cap_files.append({**f, "path": name})
             stamps = []
             rows = session.scalars(select(Timestamp).where(Timestamp.capture_id == cap.id))
             for ts in rows:
@@ -95,6 +100,7 @@ def export_bundle(
                     "tool_version": cap.tool_version,
                     "record": f"{base}/record.json",
                     "record_sha256": cap.record_sha256,
+                    "files": cap_files,
                     "timestamps": stamps,
                 }
             )

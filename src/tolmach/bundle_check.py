@@ -104,7 +104,7 @@ def verify_bundle(path: Path, ca: Path | None = None) -> BundleReport:
             report.problems.append(f"{dup} appears more than once in the zip")
         for name in sorted(set(names) - set(listed) - {"manifest.json"}):
             report.problems.append(f"{name} is in the zip but not in the manifest")
-        good: set[str] = set()
+        good: dict[str, str] = {}  # name -> sha256 of the members that match the manifest
         for name, f in sorted(listed.items()):
             if name not in names:
                 report.problems.append(f"{name} is in the manifest but missing from the zip")
@@ -114,7 +114,7 @@ def verify_bundle(path: Path, ca: Path | None = None) -> BundleReport:
             if (sha, size) != (f.get("sha256"), f.get("size")):
                 report.problems.append(f"{name} was changed: its sha256 is not the manifest's")
             else:
-                good.add(name)
+                good[name] = sha
         if "custody.jsonl" in good:
             _check_custody(zf, manifest, report)
         with tempfile.TemporaryDirectory(prefix="tolmach-bundle-") as tmp:
@@ -158,15 +158,17 @@ def _check_custody(zf: zipfile.ZipFile, manifest: dict[str, Any], report: Bundle
 def _check_capture(
     zf: zipfile.ZipFile,
     cap: dict[str, Any],
-    good: set[str],
+    good: dict[str, str],
     tmp: Path,
     ca: Path | None,
     report: BundleReport,
 ) -> None:
     record_sha = str(cap.get("record_sha256", ""))
     record = str(cap.get("record", ""))
-    if record in good and _sha(zf, record)[0] != record_sha:
+    if record in good and good[record] != record_sha:
         report.problems.append(f"{record} is not the capture record the manifest names")
+    elif record in good:
+        _check_record_files(zf.read(record), cap, set(good.values()), report)
     for st in cap.get("timestamps", []):
         token_name = str(st.get("token", ""))
         if token_name not in good:
@@ -184,6 +186,23 @@ def _check_capture(
         certs_name = str(st.get("certs", ""))
         certs = zf.read(certs_name) if certs_name in good else b""
         _openssl_verify(token_name, der, certs, record_sha, tmp, ca, report)
+
+
+def _check_record_files(
+    data: bytes, cap: dict[str, Any], have: set[str], report: BundleReport
+) -> None:
+    """The files a (timestamped) capture record lists must be in the bundle, unchanged."""
+    try:
+        listed = json.loads(data).get("files", [])
+    except (ValueError, AttributeError):
+        report.problems.append(f"capture {cap.get('id')}'s record is not JSON")
+        return
+    for f in listed if isinstance(listed, list) else []:
+        if isinstance(f, dict) and f.get("sha256") not in have:
+            report.problems.append(
+                f"capture {cap.get('id')}'s record lists {f.get('name')!r}, which is not in "
+                "the bundle with that sha256"
+            )
 
 
 def _openssl_verify(
