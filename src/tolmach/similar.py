@@ -174,20 +174,27 @@ def link_item(
 
 
 def links_of(session: Session, item_id: str) -> list[dict[str, Any]]:
-    """Every near-duplicate link of an item, whichever side made it, best first."""
+    """Every near-duplicate link of an item, whichever side made it, best first.
+
+    ``share_this`` is the share of ``item_id``'s frames found in the other item,
+    ``share_other`` the share of the other's frames found in ``item_id``.
+    """
     rows: Iterable[Link] = session.scalars(
         select(Link).where(
             Link.kind == LINK_KIND, or_(Link.item_id == item_id, Link.other_id == item_id)
         )
     )
-    found = [
-        {
-            "item_id": lk.other_id if lk.item_id == item_id else lk.item_id,
-            "score": lk.score,
-            "kind": lk.kind,
-            "linked_at": lk.created_at.isoformat() + "Z",
-            "detail": json.loads(lk.detail_json or "{}"),
-        }
-        for lk in rows
-    ]
+    found = []
+    for lk in rows:
+        detail = json.loads(lk.detail_json or "{}")
+        mine = lk.item_id == item_id
+        found.append(
+            {
+                "item_id": lk.other_id if mine else lk.item_id,
+                "score": lk.score,
+                "share_this": detail.get("share_new" if mine else "share_other"),
+                "share_other": detail.get("share_other" if mine else "share_new"),
+                "linked_at": lk.created_at.isoformat() + "Z",
+            }
+        )
     return sorted(found, key=lambda d: (-d["score"], d["item_id"]))
