@@ -96,10 +96,21 @@ def _report(summary: dict[str, Any], as_json: bool) -> None:
 @app.command()
 @handled
 def ingest(
-    source: Annotated[str, typer.Argument(help="A video or audio file, or a post's URL.")],
+    source: Annotated[
+        str | None, typer.Argument(help="A video or audio file, or a post's URL.")
+    ] = None,
+    text: Annotated[
+        Path | None, typer.Option("--text", help="A statement as a UTF-8 text file.")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of --text: ru or uk.")] = "ru",
     as_json: JsonOpt = False,
 ) -> None:
-    """Store SOURCE and its capture record; run nothing else."""
+    """Store SOURCE (or --text FILE) and its capture record; run nothing else."""
+    if text is not None or source is None:
+        from tolmach.cli_analysis import ingest_text_command
+
+        ingest_text_command(text, lang, as_json)
+        return
     ws = workspace()
     with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
         ingested = _ingest(ws, source, on_bytes)
@@ -144,6 +155,9 @@ def show(item: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt
         out.print(
             f"[red]last error in {summary['error']['stage']}:[/] {summary['error']['message']}"
         )
+    from tolmach.cli_analysis import print_analysis
+
+    print_analysis(summary["item_id"])
 
 
 @app.command()
@@ -262,8 +276,9 @@ def version() -> None:
 # Further command modules (cli_*.py) define their commands on `app` from cli_base and are
 # imported here, so that `tolmach --help` lists them:
 # `from tolmach import cli_example  # noqa: E402, F401`
-from tolmach import cli_proof  # noqa: E402, F401
+from tolmach import cli_proof  # noqa: E402, F401, I001
 from tolmach import cli_watch  # noqa: E402, F401
+from tolmach import cli_analysis  # noqa: E402, F401
 
 
 def main() -> None:

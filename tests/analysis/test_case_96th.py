@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from case_96th import ENGLISH, VIDEO_1, VIDEO_2
 
 from tolmach.analysis import store
 from tolmach.config import Settings
@@ -14,27 +15,6 @@ from tolmach.engines.fake import FakeTranslator
 from tolmach.pipeline import translate
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.workspace import Workspace
-
-VIDEO_1 = (
-    "Обращение к Верховному главнокомандующему Владимиру Владимировичу Путину. Мы, "
-    "военнослужащие 96-го полка, мобилизованные из Удмуртской Республики. Большинство из нас "
-    "находится в зоне СВО с декабря и ни разу не было в отпуске. Нам не выплатили обещанные "
-    "деньги. Нам не хватает воды и одежды. Командование заставляет нас покупать снаряжение за "
-    "свои деньги. Посылки от родственников либо не доходят, либо приходят вскрытыми. Мы "
-    "откликнулись на призыв и готовы выполнять свой долг, но командиры мешают нам выполнять "
-    "его качественно."
-)
-VIDEO_2 = (
-    "Мы хотим извиниться за предыдущее видео. Оно было снято из-за моральной усталости от "
-    "нахождения в зоне СВО без отдыха. Мы обеспечены полностью, претензий к командованию не "
-    "имеем."
-)
-ENGLISH = {
-    "Нам не хватает воды и одежды.": "We lack water and clothing.",
-    "Мы обеспечены полностью, претензий к командованию не имеем.": (
-        "We are fully supplied, we have no claims against the command."
-    ),
-}
 
 
 @pytest.fixture
