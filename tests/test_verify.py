@@ -166,3 +166,14 @@ def test_hash_path_matches_hashlib(tmp_path: Path) -> None:
     import hashlib
 
     assert hash_path(p) == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_entries_from_before_the_chain_are_sealed_not_reported(store: Store) -> None:
+    store.sql(
+        "INSERT INTO events (item_id, at, actor, kind, subject, detail_json, prev_hash,"
+        " item_prev_hash, hash) VALUES (NULL, '2026-01-01 00:00:00.000000', 'old', 'note', '',"
+        " '{}', '', '', '')"
+    )
+    code, report = _verify(store)
+    assert (code, report["problems"]) == (0, [])
+    assert report["checked"]["events"] == 5

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.store.tables import Event, utcnow
@@ -38,6 +38,7 @@ __all__ = [
     "entry_hash",
     "failed_attempt",
     "iso",
+    "seal",
 ]
 
 _PG_LOCK_KEY = 7_346_173  # an arbitrary advisory-lock number that means "the custody log"
@@ -132,6 +133,17 @@ def _seal(session: Session) -> None:
         if ev.item_id is not None:
             per_item[ev.item_id] = ev.hash
     session.flush()
+
+
+def seal(db: sessionmaker[Session]) -> int:
+    """Hash any entries written without a hash, as the next append would; return how many."""
+    with db() as session:
+        unsealed = session.scalar(select(func.count()).where(Event.hash == "")) or 0
+    if unsealed:
+        with db.begin() as session:
+            _lock(session)
+            _seal(session)
+    return unsealed
 
 
 def append(

@@ -5,7 +5,8 @@ What is checked, and what a finding means:
 - each blob's bytes hash to its name (``blob-changed``), and every blob a row names exists
   (``blob-missing``): originals, capture records, capture files, outputs, timestamp tokens;
 - each custody entry's hash recomputes (``event-changed``) and links to the one before, overall
-  and per item (``chain-broken``: an entry was deleted or inserted);
+  and per item (``chain-broken``: an entry was deleted or inserted); entries from before the
+  chain existed are sealed first, as the next append would seal them;
 - each capture row agrees with its capture record and its custody entry (``capture-changed``);
 - each timestamp token is over the capture record's hash (``timestamp-mismatch``).
 
@@ -224,6 +225,7 @@ def verify_store(
 ) -> Report:
     """Check everything in the store; the report lists every finding (none: all intact)."""
     report = Report()
+    custody.seal(db)  # entries from before the chain existed get their hashes first
     with db() as session:
         check_events(session, report)
         check_captures(session, blobs, report)
