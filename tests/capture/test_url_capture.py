@@ -14,6 +14,7 @@ from capture_site import AUTHOR, POST_TEXT, Site, events, open_ws, serve, stored
 from typer.testing import CliRunner
 
 from conftest import REPO
+from tolmach.capture.reader import check as check_archive
 from tolmach.cli import app
 from tolmach.store.tables import Capture, Item
 from tolmach.workspace import Workspace
@@ -94,6 +95,9 @@ def test_post_page_is_captured_with_media_archive_and_text(
         warc.write_bytes(z.read("archive/capture.warc.gz"))
     assert "indexes/index.cdx.gz" in names and "datapackage.json" in names
     assert url in pages
+    ours = check_archive(wacz)
+    assert ours.ok and ours.pages == 1, ours.problems
+    assert ours.types["response"] == 2 and ours.types["warcinfo"] == 1
     check = subprocess.run([str(BIN / "warcio"), "check", "-v", str(warc)], capture_output=True)
     assert check.returncode == 0, check.stdout + check.stderr
 
