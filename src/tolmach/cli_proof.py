@@ -15,7 +15,7 @@ from rich.progress import (
 )
 
 from tolmach import bundle, timestamp
-from tolmach.cli_base import JsonOpt, app, emit, err, handled, load_settings, out, workspace
+from tolmach.cli_base import JsonOpt, app, emit, err, handled, out, workspace
 from tolmach.verify import verify_store
 
 
@@ -85,9 +85,8 @@ def stamp_cmd(
     again: Annotated[bool, typer.Option(help="Stamp captures that have a token too.")] = False,
 ) -> None:
     """Get trusted timestamps (RFC 3161, from tsa_url) for ITEM's capture records."""
-    settings = load_settings()
     ws = workspace()
-    made = timestamp.stamp_item(ws.db, ws.blobs, settings, item, again)
+    made = timestamp.stamp_item(ws.db, ws.blobs, ws.settings, item, again)
     ws.close()
     if not made:
         out.print("every capture of this item is already timestamped (--again for another)")

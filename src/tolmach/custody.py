@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.store.tables import Event, utcnow
@@ -111,9 +111,18 @@ def _last(session: Session, item_id: str | None = None, before: int | None = Non
     return session.scalars(q).first() or ""
 
 
+def _unsealed(session: Session) -> list[Event]:
+    """Entries without a hash. Appends seal in id order, so only those after the newest hashed
+    entry can lack one: two quick lookups instead of a scan of the whole log."""
+    newest = select(Event.id).where(Event.hash != "").order_by(Event.id.desc()).limit(1)
+    after = session.scalar(newest) or 0
+    q = select(Event).where(Event.id > after, Event.hash == "").order_by(Event.id)
+    return list(session.scalars(q))
+
+
 def _seal(session: Session) -> None:
     """Hash the entries written without a hash (before the chain existed), in id order."""
-    unsealed = list(session.scalars(select(Event).where(Event.hash == "").order_by(Event.id)))
+    unsealed = _unsealed(session)
     if not unsealed:
         return
     first = unsealed[0].id
@@ -138,7 +147,7 @@ def _seal(session: Session) -> None:
 def seal(db: sessionmaker[Session]) -> int:
     """Hash any entries written without a hash, as the next append would; return how many."""
     with db() as session:
-        unsealed = session.scalar(select(func.count()).where(Event.hash == "")) or 0
+        unsealed = len(_unsealed(session))
     if unsealed:
         with db.begin() as session:
             _lock(session)
