@@ -129,8 +129,9 @@ def fetch(settings: Settings, digest: bytes) -> Token:
         )
         resp.raise_for_status()
     except httpx.HTTPError as exc:
+        why = str(exc) or type(exc).__name__
         raise EngineError(
-            f"The timestamp authority at {settings.tsa_url} failed: {exc or type(exc).__name__}.",
+            f"The timestamp authority at {settings.tsa_url} failed: {why}.",
             "The capture is kept; run `tolmach stamp ITEM` when the authority is back.",
         ) from None
     return parse_reply(resp.content, digest, nonce)
