@@ -116,3 +116,27 @@ def test_rerun_with_new_settings_updates_not_duplicates(
     with ws2.db() as session:
         assert len(list(session.scalars(select(Fingerprint)))) == 2
         assert [(lk.item_id, lk.other_id) for lk in session.scalars(select(Link))] == [(v2s, v2)]
+
+
+def test_cli_similar(settings: Settings, shared_data: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tolmach.cli import app
+
+    folder = shared_data / "video" / "perception-0.9.3_near-dup"
+    ws = Workspace.open(settings)
+    v2, v1, v2s = (_add(ws, folder / n) for n in ("v2.m4v", "v1.m4v", "v2s.mov"))
+    data = ["--data-dir", str(settings.data_dir)]
+    result = CliRunner().invoke(app, [*data, "similar", v2[:8], "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["item_id"] == v2
+    [hit] = found["near_duplicates"]
+    # From v2's side: about half of v2 is in the cut copy, nearly all of the copy is in v2.
+    assert hit["item_id"] == v2s and hit["share_this"] < 0.7 <= hit["share_other"]
+    text = CliRunner().invoke(app, [*data, "similar", v2s])
+    assert v2 in text.output and "%" in text.output
+    none = CliRunner().invoke(app, [*data, "similar", v1])
+    assert "no near-duplicates" in none.output
+    missing = CliRunner().invoke(app, [*data, "similar", "ffffffffffff"])
+    assert missing.exit_code == 3

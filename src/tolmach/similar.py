@@ -5,8 +5,9 @@ hash of a query, the stored hashes within ``max_distance`` bits by multi-index h
 256 bits are cut into 16 chunks of 16 bits, and two hashes at most 31 bits apart agree to
 within one bit in at least one chunk (16 chunks x 2 bits > 31). So for each chunk a sorted
 table is searched for the query's chunk and its 16 one-bit neighbours; the few candidates
-found are checked with an exact XOR and popcount. Memory: about 40 bytes per stored hash
-plus 6 per hash per chunk table (about 300 MB for 100,000 items of 30 frames).
+found are checked with an exact XOR and popcount, so the index finds exactly what comparing
+every pair would. Memory: about 100 bytes per stored frame hash (the hash, its owner, its
+place in each of the 16 tables): about 300 MB for 100,000 items of 30 frames.
 
     index = SimilarIndex.from_session(session)
     for hit in index.query(fingerprint, min_share=0.5):
@@ -64,9 +65,15 @@ class SimilarIndex:
         raw = np.frombuffer(b"".join(blobs), np.uint8).reshape(-1, HASH_BYTES)
         self.words: U64 = raw.view(np.uint64).reshape(-1, 4)
         chunks = raw.view(np.uint16).reshape(-1, CHUNKS)
-        self._order = [np.argsort(chunks[:, j], kind="stable").astype(np.uint32) for j in
-                       range(CHUNKS)]  # fmt: skip
-        self._sorted = [chunks[self._order[j], j] for j in range(CHUNKS)]
+        # Per chunk: the rows sorted by that chunk's value, and where each value's run starts
+        # (a direct table of 65,537 offsets instead of a binary search).
+        self._order = np.empty((CHUNKS, len(chunks)), dtype=np.uint32)
+        self._start = np.empty((CHUNKS, 1 << 16 | 1), dtype=np.int64)
+        for j in range(CHUNKS):
+            self._order[j] = np.argsort(chunks[:, j], kind="stable")
+            counts_j = np.bincount(chunks[:, j], minlength=1 << 16)
+            self._start[j, 0] = 0
+            np.cumsum(counts_j, out=self._start[j, 1:])
 
     @classmethod
     def from_session(cls, session: Session, max_distance: int = 31) -> SimilarIndex:
@@ -85,20 +92,20 @@ class SimilarIndex:
         rows: list[npt.NDArray[np.int64]] = []
         for j in range(CHUNKS):
             keys = (qchunks[:, j, None] ^ FLIPS[None, :]).ravel()
-            lo = np.searchsorted(self._sorted[j], keys, "left")
-            hi = np.searchsorted(self._sorted[j], keys, "right")
-            lens = hi - lo
+            lo = self._start[j, keys]
+            lens = self._start[j, keys.astype(np.int64) + 1] - lo
             total = int(lens.sum())
             if not total:
                 continue
             starts = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
-            rows.append(self._order[j][starts].astype(np.int64))
+            rows.append(self._order[j, starts].astype(np.int64))
             qs.append(np.repeat(np.arange(len(keys)) // len(FLIPS), lens))
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
         q, r = np.concatenate(qs), np.concatenate(rows)
-        dist = np.bitwise_count(self.words[r] ^ query[q]).sum(axis=1)
+        bits = np.bitwise_count(self.words[r] ^ query[q]).astype(np.uint16)
+        dist = bits[:, 0] + bits[:, 1] + bits[:, 2] + bits[:, 3]  # faster than .sum(axis=1)
         near = dist <= self.max_distance
         return q[near], r[near]
 
