@@ -4,6 +4,7 @@ without media, a server that never answers). Served by http.server in a thread o
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class Site:
 def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
     post = _page("Обращение бойцов к президенту", '<video controls src="/media/clip.mp4"></video>')
     huge_post = _page("Длинное видео", '<video controls src="/huge.mp4"></video>')
+    big_post = _page("Большое видео", '<video controls src="/big.mp4"></video>')
+    big = clip.ljust(4 << 20, b"\0")  # 4 MiB, with a Content-Length that says so
     no_media = _page("Просто текст", "<p>Здесь нет видео.</p>")
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,7 +67,8 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if not head_only:
-                self.wfile.write(body)
+                with contextlib.suppress(OSError):  # the client may hang up (size cap)
+                    self.wfile.write(body)
 
         def _redirect(self, to: str) -> None:
             self.send_response(302)
@@ -97,6 +101,8 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
                 "/loop/b": lambda: self._redirect("/loop/a"),
                 "/huge.mp4": self._endless,
                 "/post/huge": lambda: self._send(200, html, huge_post),
+                "/big.mp4": lambda: self._send(200, "video/mp4", big),
+                "/post/big": lambda: self._send(200, html, big_post),
                 "/lie/html-as-video.mp4": lambda: self._send(200, "video/mp4", no_media),
                 "/lie/video-as-html": lambda: self._send(200, html, clip),
                 "/nomedia": lambda: self._send(200, html, no_media),

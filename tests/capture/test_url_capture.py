@@ -161,3 +161,22 @@ def test_cli_ingest_url(site: Site, tmp_path: Path) -> None:
     assert data["new"] is True
     assert data["capture"]["source"]["kind"] == "url"
     assert data["capture"]["operator"] == "cli-tester"
+
+
+def test_cli_archive_export_writes_the_capture_files(site: Site, tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "d")]
+    env = {"TOLMACH_CAPTURE_SCREENSHOT": "false"}
+    res = runner.invoke(app, [*data, "ingest", site.url("/post/1"), "--json"], env=env)
+    item = json.loads(res.stdout)["item_id"]
+    out = tmp_path / "out"
+    res = runner.invoke(app, [*data, "archive", "export", item, "--out", str(out)], env=env)
+    assert res.exit_code == 0, res.output
+    (folder,) = out.iterdir()
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["capture.wacz", "media.mp4", "page.json"]
+    assert (folder / "media.mp4").read_bytes() == site.clip
+    res = runner.invoke(app, [*data, "archive", "check", str(folder / "capture.wacz")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, [*data, "archive", "export", "ffffff", "--out", str(out)])
+    assert res.exit_code == 3 and "No URL capture" in res.output

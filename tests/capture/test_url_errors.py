@@ -33,6 +33,7 @@ CASES = [
     ("/loop/a", EngineError, "redirects in a loop", {}),
     ("/huge.mp4", InputError, "larger than the capture cap", {"capture_max_bytes": 2 << 20}),
     ("/post/huge", InputError, "larger than the capture cap", {"capture_max_bytes": 2 << 20}),
+    ("/post/big", InputError, "larger than the capture cap", {"capture_max_bytes": 2 << 20}),
     ("/lie/html-as-video.mp4", InputError, "sent an HTML page", {}),
     ("/lie/video-as-html", InputError, "sent video or audio bytes", {}),
     ("/nomedia", InputError, "No video or audio was found", {}),
@@ -77,9 +78,7 @@ def test_bad_source_stores_nothing(
 
 
 def test_cli_bad_url_is_one_clear_message(site: Site, tmp_path: Path) -> None:
-    res = CliRunner().invoke(
-        app, ["--data-dir", str(tmp_path / "d"), "ingest", site.url("/gone")]
-    )
+    res = CliRunner().invoke(app, ["--data-dir", str(tmp_path / "d"), "ingest", site.url("/gone")])
     assert res.exit_code == NotFoundError.exit_code
     assert "HTTP 404" in res.output and "what to do" in res.output
     assert "Traceback" not in res.output

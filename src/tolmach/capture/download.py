@@ -2,8 +2,9 @@
 
 yt-dlp knows the platforms (YouTube, X, Telegram, VK, ...) and, through its generic extractor,
 plain pages with a ``<video>`` and direct media links. One video is taken (no playlists), the
-best single file that has sound, or best video and audio merged by ffmpeg. The size cap and the
-deadline are enforced while the bytes arrive, not after.
+best single file that has sound, or best video and audio merged by ffmpeg. The size cap (on
+the announced length, and on the bytes as they arrive) and the deadline are enforced in a
+progress hook, so an oversized or endless download stops early.
 
     got = download(url, work_dir, limits)
     got.path, got.info["uploader"], got.media_urls
@@ -64,7 +65,8 @@ class _Log:
 
 def _options(url: str, folder: Path, limits: Limits) -> dict[str, Any]:
     def hook(d: dict[str, Any]) -> None:
-        if d.get("downloaded_bytes", 0) > limits.max_bytes:
+        total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
+        if max(d.get("downloaded_bytes") or 0, total) > limits.max_bytes:
             raise _Stop(too_large(url, limits.max_bytes))
         if time.monotonic() > limits.deadline:
             raise _Stop(timed_out(url))
@@ -75,7 +77,6 @@ def _options(url: str, folder: Path, limits: Limits) -> dict[str, Any]:
         "playlist_items": "1",
         "outtmpl": str(folder / "media.%(ext)s"),
         "restrictfilenames": True,
-        "max_filesize": limits.max_bytes,
         "socket_timeout": max(1.0, min(60.0, limits.left())),
         "retries": 0,
         "fragment_retries": 0,
@@ -119,9 +120,8 @@ def download(url: str, folder: Path, limits: Limits) -> Downloaded:
         if time.monotonic() > limits.deadline:
             raise timed_out(url)
         raise InputError(
-            f"yt-dlp found a video at {url} but did not download it "
-            "(larger than the size cap, or the download was refused).",
-            "Raise capture_max_bytes if it is large; otherwise retry.",
+            f"yt-dlp found a video at {url} but did not download it.",
+            "Retry; if it persists, download the file by hand and run `tolmach ingest FILE`.",
         )
     formats = info.get("requested_formats") or [info]
     urls = tuple(
