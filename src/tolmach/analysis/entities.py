@@ -60,7 +60,7 @@ _MONTHS = (
     ("February", "феврал", "лют"),
     ("March", "март", "березн"),
     ("April", "апрел", "квітн"),
-    ("May", "ма[яею]", "травн"),
+    ("May", r"ма[яей](?!\w)", "травн"),
     ("June", "июн", "червн"),
     ("July", "июл", "липн"),
     ("August", "август", "серпн"),
@@ -69,7 +69,9 @@ _MONTHS = (
     ("November", "ноябр", "листопад"),
     ("December", "декабр", "грудн"),
 )
-_MONTH = "|".join(f"{ru}\\w*|{uk}\\w*" for _, ru, uk in _MONTHS)
+_MONTH = "|".join(
+    f"{ru}|{uk}\\w*" if ru.endswith(")") else f"{ru}\\w*|{uk}\\w*" for _, ru, uk in _MONTHS
+)
 _UNITS_OF_TIME = (
     ("day", r"дн(?:я|ей)|день|сутки|суток|дні|днів|доба|доби|діб"),
     ("week", r"недел[ьиюя]\w*|тижн\w*|тиждень"),
@@ -118,12 +120,8 @@ def find_dates(text: str) -> list[units.Found]:
             month = next(
                 (en for en, ru, uk in _MONTHS if re.match(ru, word) or word.startswith(uk)), ""
             )
-            if not month or (
-                m.group("in")
-                and not m.group("day")
-                and word.startswith("ма")
-                and word not in {"мае", "мая"}
-            ):
+            bare = not (m.group("since") or m.group("in") or m.group("day") or m.group("year"))
+            if not month or bare:  # a month name alone is too often another word ("маю")
                 continue
             body = " ".join(
                 p for p in (m.group("day") and m.group("day").strip(), month, m.group("year")) if p

@@ -9,6 +9,7 @@ their wheels; nothing is downloaded.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -81,9 +82,30 @@ def _natasha() -> tuple[Any, Any, Any, Any]:
 
 
 def natasha_spans(text: str) -> list[tuple[str, int, int, str]]:
-    """Russian named entities: (PER|LOC|ORG, start, end, normal form)."""
-    segmenter, ner, morph_tagger, (doc_cls, vocab) = _natasha()
+    """Russian named entities: (PER|LOC|ORG, start, end, normal form).
+
+    The tagger runs over the whole text; the (slow) morphology that normalisation needs runs
+    only on the sentences that hold an entity, once per distinct sentence.
+    """
+    segmenter, ner, _, (doc_cls, _) = _natasha()
     doc = doc_cls(text)
+    doc.segment(segmenter)
+    doc.tag_ner(ner)
+    starts = sorted(sp.start for sp in doc.spans)
+    out: list[tuple[str, int, int, str]] = []
+    for sent in doc.sents:
+        i = bisect.bisect_left(starts, sent.start)
+        if i == len(starts) or starts[i] >= sent.stop:
+            continue
+        for kind, start, stop, normal in _normalised(sent.text):
+            out.append((kind, start + sent.start, stop + sent.start, normal))
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised(sentence: str) -> tuple[tuple[str, int, int, str], ...]:
+    segmenter, ner, morph_tagger, (doc_cls, vocab) = _natasha()
+    doc = doc_cls(sentence)
     doc.segment(segmenter)
     doc.tag_ner(ner)
     doc.tag_morph(morph_tagger)
@@ -95,7 +117,7 @@ def natasha_spans(text: str) -> list[tuple[str, int, int, str]]:
         except (KeyError, IndexError, ValueError):  # normaliser gaps on odd tokens
             normal = span.text
         out.append((span.type, span.start, span.stop, normal))
-    return out
+    return tuple(out)
 
 
 Vectors = npt.NDArray[np.float32]

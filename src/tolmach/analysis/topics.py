@@ -50,12 +50,28 @@ class Taxonomy:
         """Whether a statement on topic ``later`` speaks to a claim on topic ``earlier``."""
         return later == earlier or earlier in self.topics.get(later, Topic("", "", "", ())).covers
 
+    @functools.cached_property
+    def _index(self) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+        exact: dict[str, list[str]] = {}
+        prefixes: list[tuple[str, str]] = []
+        for topic in self.topics.values():
+            for k in topic.keywords:
+                if k.endswith("*"):
+                    prefixes.append((k[:-1], topic.id))
+                elif topic.id not in exact.setdefault(k, []):
+                    exact[k].append(topic.id)
+        return exact, prefixes
+
     def hits(self, toks: list[lexicon.Token]) -> list[Hit]:
+        exact, prefixes = self._index
         out: list[Hit] = []
         for i, tok in enumerate(toks):
-            for topic in self.topics.values():
-                if any(_matches(k, f) for k in topic.keywords for f in tok.lemmas):
-                    out.append(Hit(topic.id, i, topic.weight))
+            found: list[str] = []
+            for form in tok.lemmas:
+                found.extend(exact.get(form, ()))
+                found.extend(t for p, t in prefixes if form.startswith(p))
+            for topic in dict.fromkeys(found):
+                out.append(Hit(topic, i, self.topics[topic].weight))
         return out
 
     @functools.cached_property
@@ -70,12 +86,6 @@ class Taxonomy:
         ids = list(self.topics)
         best = np.argmax(sims, axis=1)
         return [(ids[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
-
-
-def _matches(keyword: str, lemma: str) -> bool:
-    if keyword.endswith("*"):
-        return lemma.startswith(keyword[:-1])
-    return lemma == keyword
 
 
 def parse(text: str, origin: str = "claim topics") -> Taxonomy:

@@ -1,0 +1,110 @@
+"""Claims: clause splitting, topics by lemma keywords and embeddings, stances by rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from tolmach.analysis import topics
+from tolmach.analysis.claims import extract
+from tolmach.analysis.stance import stance_of
+from tolmach.errors import InputError
+
+
+def _pairs(text: str, language: str = "ru") -> list[tuple[str, str]]:
+    return [(c.topic, c.stance) for c in extract(text, language)]
+
+
+@pytest.mark.parametrize(
+    ("text", "stance"),
+    [
+        ("Нам не хватает воды", "complaint"),
+        ("Нам не выплатили обещанные деньги", "complaint"),
+        ("Мы ни разу не были в отпуске", "complaint"),
+        ("Нам не вистачає набоїв", "complaint"),
+        ("Жодного разу не було ротації", "complaint"),
+        ("Мы обеспечены полностью", "affirmation"),
+        ("Ми повністю забезпечені", "affirmation"),
+        ("Претензий к командованию не имеем", "denial"),
+        ("Претензій до командування не маємо", "denial"),
+        ("Никто нас не заставлял", "denial"),
+        ("Мы хотим извиниться за предыдущее видео", "retraction"),
+        ("Вибачаємося за попереднє відео", "retraction"),
+        ("Видео было снято на эмоциях", "explanation"),
+        ("Відео було знято через втому", "explanation"),
+    ],
+)
+def test_stance_rules(text: str, stance: str) -> None:
+    assert stance_of(text)[0] == stance
+
+
+def test_blanket_denial_is_marked() -> None:
+    assert stance_of("претензий к командованию не имеем")[:2] == ("denial", True)
+    assert stance_of("Мы обеспечены полностью")[:2] == ("affirmation", False)
+    assert stance_of("Погода сегодня", has_topic=False)[0] == ""
+
+
+def test_coordinated_topics_give_one_claim_each() -> None:
+    assert _pairs("Нам не хватает воды и одежды.") == [
+        ("water", "complaint"),
+        ("clothing", "complaint"),
+    ]
+    assert _pairs("Нам не вистачає води, їжі та набоїв.", "uk") == [
+        ("water", "complaint"),
+        ("food", "complaint"),
+        ("equipment", "complaint"),
+    ]
+
+
+def test_heaviest_topic_wins_when_not_coordinated() -> None:
+    # command, equipment and money are all named; the claim is about equipment
+    (claim,) = extract("Командование заставляет нас покупать снаряжение за свои деньги.", "ru")
+    assert (claim.topic, claim.stance) == ("equipment", "complaint")
+    assert set(claim.also) == {"command", "pay"}
+
+
+def test_clauses_split_at_but_and_between_full_clauses() -> None:
+    text = "Мы откликнулись на призыв, но командиры мешают нам."
+    assert [c.text for c in extract(text, "ru")] == [
+        "Мы откликнулись на призыв",
+        "командиры мешают нам.",
+    ]
+    # a part that names no topic and takes no stance is not a claim of its own
+    (whole,) = extract("Мы готовы выполнять свой долг, но командиры мешают нам.", "ru")
+    assert whole.topic == "command" and whole.text.startswith("Мы готовы")
+    claims = extract("Мы обеспечены полностью, претензий к командованию не имеем.", "ru")
+    assert [(c.topic, c.stance, c.blanket) for c in claims] == [
+        ("supplies", "affirmation", False),
+        ("command", "denial", True),
+    ]
+    # "либо ..., либо ..." stays one claim
+    (parcels,) = extract("Посылки либо не доходят, либо приходят вскрытыми.", "ru")
+    assert parcels.topic == "mail" and parcels.end - parcels.start > 40
+
+
+def test_spans_point_into_the_text() -> None:
+    text = "Привет всем. Нам не выплатили зарплату. Спасибо."
+    (claim,) = extract(text, "ru")
+    assert text[claim.start : claim.end] == claim.text == "Нам не выплатили зарплату."
+    assert (claim.topic, claim.stance) == ("pay", "complaint")
+
+
+def test_embedding_fallback_when_no_keyword() -> None:
+    # no topic keyword; a stance marker; the description nearest by e5 is water
+    claims = extract("Пить нечего, колодцы пересохли, нет ничего попить.", "ru")
+    assert claims and claims[0].method in {"embedding", "none"}
+    assert claims[0].stance == "complaint"
+    assert "similarity" in claims[0].extra
+
+
+def test_no_claims_in_small_talk() -> None:
+    assert extract("Привет всем. Сегодня хорошая погода. До свидания.", "ru") == []
+
+
+def test_taxonomy_file_is_checked() -> None:
+    with pytest.raises(InputError, match="no keywords"):
+        topics.parse("[pay]\nlabel = 'pay'\n")
+    with pytest.raises(InputError):
+        topics.parse("[pay\n")
+    tax = topics.load()
+    assert tax.answers("supplies", "water") and not tax.answers("supplies", "pay")
+    assert len(tax.topics) >= 13
