@@ -55,6 +55,8 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
     huge_post = _page("Длинное видео", '<video controls src="/huge.mp4"></video>')
     big_post = _page("Большое видео", '<video controls src="/big.mp4"></video>')
     big = clip.ljust(4 << 20, b"\0")  # 4 MiB, with a Content-Length that says so
+    lying_media = _page("Подмена", '<video src="/lie/html-as-video.mp4"></video>')
+    served: set[str] = set()  # /once.mp4?k=...: each key is served once, then refused
     no_media = _page("Просто текст", "<p>Здесь нет видео.</p>")
 
     class Handler(BaseHTTPRequestHandler):
@@ -106,8 +108,24 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
                 "/lie/html-as-video.mp4": lambda: self._send(200, "video/mp4", no_media),
                 "/lie/video-as-html": lambda: self._send(200, html, clip),
                 "/nomedia": lambda: self._send(200, html, no_media),
+                "/post/lying-media": lambda: self._send(200, html, lying_media),
+                "/post/once": self._once_post,
+                "/once.mp4": self._once,
                 "/slow": lambda: stop.wait(30),
             }
+
+        def _once(self) -> None:
+            key = self.path.partition("?")[2]
+            if key in served:
+                self._send(403, "text/plain", b"this link has expired")
+            else:
+                served.add(key)
+                self._send(200, "video/mp4", clip)
+
+        def _once_post(self) -> None:
+            key = self.path.partition("?")[2]
+            page = _page("Одноразовая ссылка", f'<video src="/once.mp4?{key}"></video>')
+            self._send(200, "text/html; charset=utf-8", page)
 
         def do_GET(self) -> None:
             route = self._routes().get(self.path.split("?")[0])

@@ -180,3 +180,18 @@ def test_cli_archive_export_writes_the_capture_files(site: Site, tmp_path: Path)
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, [*data, "archive", "export", "ffffff", "--out", str(out)])
     assert res.exit_code == 3 and "No URL capture" in res.output
+
+
+def test_media_link_that_refuses_a_second_fetch_is_noted_not_fatal(
+    ws: Workspace, site: Site
+) -> None:
+    done = ws.ingest_url(site.url("/post/once?k=first"))
+    assert done.record["sha256"] == hashlib.sha256(site.clip).hexdigest()
+    (note,) = done.record["source"]["notes"]
+    assert "not fully archived" in note and "403" in note
+
+
+def test_progress_is_reported_while_downloading(ws: Workspace, site: Site) -> None:
+    seen: list[tuple[int, int]] = []
+    ws.ingest_url(site.url("/post/1"), lambda done, total: seen.append((done, total)))
+    assert seen and max(done for done, _ in seen) == len(site.clip)

@@ -37,6 +37,7 @@ CASES = [
     ("/lie/html-as-video.mp4", InputError, "sent an HTML page", {}),
     ("/lie/video-as-html", InputError, "sent video or audio bytes", {}),
     ("/nomedia", InputError, "No video or audio was found", {}),
+    ("/post/lying-media", InputError, "sent an HTML page", {}),
     ("/slow", EngineError, "in time", {"capture_timeout_s": 1.0}),
     ("http://tolmach-test.invalid/post/1", NotFoundError, "does not exist (DNS", {}),
     ("CLOSED", EngineError, "Could not connect", {}),

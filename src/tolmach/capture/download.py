@@ -23,6 +23,7 @@ from yt_dlp.utils import DownloadError
 
 from tolmach.capture.fetch import Limits, too_large
 from tolmach.errors import EngineError, InputError, TolmachError
+from tolmach.store.blobs import Progress
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Downloaded:
     path: Path
     info: dict[str, Any]
     media_urls: tuple[str, ...]  # the http(s) URLs the bytes came from
+    headers: dict[str, str]  # what yt-dlp sent to get them (User-Agent, Referer, ...)
 
 
 class _Stop(Exception):
@@ -63,9 +65,13 @@ class _Log:
         log.info("yt-dlp: %s", msg)
 
 
-def _options(url: str, folder: Path, limits: Limits) -> dict[str, Any]:
+def _options(
+    url: str, folder: Path, limits: Limits, on_progress: Progress | None
+) -> dict[str, Any]:
     def hook(d: dict[str, Any]) -> None:
         total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
+        if on_progress:
+            on_progress(int(d.get("downloaded_bytes") or 0), int(total))
         if max(d.get("downloaded_bytes") or 0, total) > limits.max_bytes:
             raise _Stop(too_large(url, limits.max_bytes))
         if time.monotonic() > limits.deadline:
@@ -95,11 +101,13 @@ def _options(url: str, folder: Path, limits: Limits) -> dict[str, Any]:
     }
 
 
-def download(url: str, folder: Path, limits: Limits) -> Downloaded:
-    """Download the one video of ``url`` into ``folder``."""
+def download(
+    url: str, folder: Path, limits: Limits, on_progress: Progress | None = None
+) -> Downloaded:
+    """Download the one video of ``url`` into ``folder``; ``on_progress(bytes, total)``."""
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with yt_dlp.YoutubeDL(_options(url, folder, limits)) as ydl:
+        with yt_dlp.YoutubeDL(_options(url, folder, limits, on_progress)) as ydl:
             raw = ydl.extract_info(url, download=True)
             info: dict[str, Any] = ydl.sanitize_info(raw) if raw else {}
     except _Stop as stop:
@@ -130,7 +138,8 @@ def download(url: str, folder: Path, limits: Limits) -> Downloaded:
         if str(f.get("url", "")).startswith(("http://", "https://"))
         and f.get("protocol", "http") in ("http", "https")
     )
-    return Downloaded(files[0], info, urls)
+    headers = {str(k): str(v) for k, v in (formats[0].get("http_headers") or {}).items()}
+    return Downloaded(files[0], info, urls, headers)
 
 
 def timed_out(url: str) -> TolmachError:

@@ -54,10 +54,19 @@ class Fetched:
     head: bytes  # the body's first HEAD_KEPT bytes, to sniff what it really is
 
 
-def fetch(client: httpx.Client, warc: WARCWriter, url: str, limits: Limits) -> Fetched:
-    """GET ``url`` following redirects, writing request and response records to ``warc``."""
+def fetch(
+    client: httpx.Client,
+    warc: WARCWriter,
+    url: str,
+    limits: Limits,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
+    """GET ``url`` following redirects, writing request and response records to ``warc``.
+
+    ``headers`` are sent as well (a platform's media URL may need its Referer or User-Agent).
+    """
     try:
-        return _fetch(client, warc, url, limits)
+        return _fetch(client, warc, url, limits, headers or {})
     except httpx.TooManyRedirects:
         raise EngineError(
             f"{url} redirects in a loop (more than {MAX_REDIRECTS} redirects).",
@@ -93,9 +102,11 @@ def connect_error(url: str, exc: BaseException) -> TolmachError:
     )
 
 
-def _fetch(client: httpx.Client, warc: WARCWriter, url: str, limits: Limits) -> Fetched:
+def _fetch(
+    client: httpx.Client, warc: WARCWriter, url: str, limits: Limits, extra: dict[str, str]
+) -> Fetched:
     timeout = httpx.Timeout(limits.left())
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
+    headers = {"User-Agent": USER_AGENT, **extra, "Accept-Encoding": "gzip, deflate"}
     with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
         for earlier in resp.history:
             _write_pair(warc, earlier, earlier.content, len(earlier.content))

@@ -65,7 +65,7 @@ def capture_url(
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="capture-", dir=settings.work_dir) as tmp:
         try:
-            got = gather(url, Path(tmp), settings)
+            got = gather(url, Path(tmp), settings, on_progress)
         except Exception as exc:
             error = str(exc) if isinstance(exc, TolmachError) else f"{type(exc).__name__}: {exc}"
             custody.failed_attempt(
@@ -98,9 +98,30 @@ def _check_type(url: str, got: fetch.Fetched) -> None:
         )
 
 
-def gather(url: str, folder: Path, settings: Settings) -> Gathered:
+def _archive_media(
+    client: httpx.Client,
+    warc: archive.WarcFile,
+    url: str,
+    limits: fetch.Limits,
+    headers: dict[str, str],
+) -> list[str]:
+    """Record the media's own HTTP exchange; a refusal (a platform's signed URL that answers
+    only yt-dlp) costs that record, not the capture: the bytes were downloaded and checked."""
+    try:
+        got = fetch.fetch(client, warc.writer, url, limits, headers)
+    except TolmachError as exc:
+        log.warning("media of the capture not archived as WARC: %s", exc)
+        return [f"media URL not fully archived in the WARC: {exc.message}"]
+    _check_type(url, got)  # a server that lies about the media's type is refused
+    return []
+
+
+def gather(
+    url: str, folder: Path, settings: Settings, on_progress: Progress | None = None
+) -> Gathered:
     """Fetch, download, archive and photograph ``url`` into ``folder``; check everything."""
     _check_url(url)
+    notes: list[str] = []
     limits = fetch.Limits(settings.capture_max_bytes, time.monotonic() + settings.capture_timeout_s)
     warc_path = folder / "capture.warc.gz"
     with (
@@ -109,12 +130,12 @@ def gather(url: str, folder: Path, settings: Settings) -> Gathered:
     ):
         first = fetch.fetch(client, warc.writer, url, limits)
         _check_type(url, first)
-        got = download.download(url, folder / "media", limits)
+        got = download.download(url, folder / "media", limits, on_progress)
         seen = {first.url, first.final_url}
         for media_url in got.media_urls:
             if media_url not in seen:
                 seen.add(media_url)
-                _check_type(media_url, fetch.fetch(client, warc.writer, media_url, limits))
+                notes += _archive_media(client, warc, media_url, limits, got.headers)
     facts = check_media(got.path, settings)
     meta = page.html_meta(first.head) if fetch.sniff(first.head) == "html" else {}
     info = page.page_info(got.info, meta)
@@ -149,6 +170,8 @@ def gather(url: str, folder: Path, settings: Settings) -> Gathered:
     }
     if shot_error:
         source["screenshot_error"] = shot_error
+    if notes:
+        source["notes"] = notes
     page_file = folder / "page.json"
     page_file.write_text(json.dumps({"source": source, **info}, ensure_ascii=False, indent=2))
     files.append(("page.json", "page", page_file))
