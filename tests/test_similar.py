@@ -28,6 +28,17 @@ def _flip(hashes: np.ndarray, bits: int) -> np.ndarray:
     return np.packbits(unpacked, axis=1)
 
 
+def _spread(hashes: np.ndarray, bits: int) -> np.ndarray:
+    """``hashes`` with ``bits`` bits flipped spread over all 16 16-bit chunks, so no chunk
+    agrees exactly (what the index's one-bit neighbour search is for)."""
+    unpacked = np.unpackbits(hashes, axis=1)
+    for row in unpacked:
+        for k in range(bits):
+            chunk, nth = k % 16, k // 16
+            row[chunk * 16 + int(RNG.integers(0, 8)) * 2 + nth] ^= 1
+    return np.packbits(unpacked, axis=1)
+
+
 def test_index_agrees_with_brute_force() -> None:
     items = {f"r{i}": RNG.integers(0, 256, (12, 32), dtype=np.uint8) for i in range(300)}
     base = items["r5"]
@@ -35,6 +46,8 @@ def test_index_agrees_with_brute_force() -> None:
     items["near"] = _flip(base, 31)
     items["far"] = _flip(base, 33)
     items["part"] = np.concatenate([_flip(base[:6], 10), items["r9"][:6]])
+    items["spread"] = _spread(base, 31)  # every chunk differs: found only through neighbours
+    items["spread_far"] = _spread(base, 32)
     index = SimilarIndex([(k, v.tobytes()) for k, v in items.items()] + [("empty", b"")])
     assert len(index) == len(items)
     query = base.tobytes()
@@ -47,7 +60,8 @@ def test_index_agrees_with_brute_force() -> None:
             assert hits[item_id].share_query == pytest.approx(m.share_a), item_id
             assert hits[item_id].share_item == pytest.approx(m.share_b), item_id
     assert hits["r5"].score == 1.0 and hits["near"].score == 1.0
-    assert "far" not in hits
+    assert "far" not in hits and "spread_far" not in hits
+    assert hits["spread"].score == 1.0
     assert hits["part"].share_query == 0.5 and hits["part"].share_item == 0.5
     assert [h.item_id for h in index.query(query, exclude="r5")][:1] == ["near"]
 
