@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tolmach import similar as similar_mod
-from tolmach.cli_base import JsonOpt, app, emit, err, handled, load_settings, out, workspace
+from tolmach.cli_base import JsonOpt, app, emit, err, handled, out, workspace
 from tolmach.store import queries
 from tolmach.watch import ItemReport, parse_every, watch_forever, watch_pass
 
@@ -59,7 +60,6 @@ def watch(
 
     A deleted source is recorded with its evidence; the stored copy is kept as it is.
     """
-    settings = load_settings()
     ws = workspace()
     ids: list[str] | None = None
     if item:
@@ -68,7 +68,7 @@ def watch(
     seconds = parse_every(every) if every is not None else None
 
     def one_pass() -> list[ItemReport]:
-        reports = watch_pass(ws.db, ws.blobs, settings, item_ids=ids, on_item=_print_report)
+        reports = watch_pass(ws.db, ws.blobs, ws.settings, item_ids=ids, on_item=_print_report)
         if as_json:
             emit([{"item_id": r.item_id, "source_status": r.status, "changed": r.changed,
                    "checks": r.checks} for r in reports])  # fmt: skip
@@ -82,8 +82,8 @@ def watch(
         for c in report.checks:
             colour = {"live": "green", "deleted": "red"}.get(c["outcome"], "yellow")
             out.print(
-                f"{report.item_id}  [{colour}]{c['outcome']}[/]  {c['url']}  ({c['reason']})"
-                + ("  [bold]changed[/]" if report.changed else ""),
+                f"{report.item_id}  [{colour}]{c['outcome']}[/]  {escape(c['url'])}  "
+                f"({escape(c['reason'])})" + ("  [bold]changed[/]" if report.changed else ""),
                 highlight=False,
             )
 

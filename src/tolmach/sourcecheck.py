@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from tolmach.store.tables import utcnow
 
 __all__ = ["MAX_BODY", "PATTERNS", "Checked", "Pattern", "check", "classify"]
 
@@ -98,6 +101,7 @@ class Checked:
     status: int | None
     body: bytes
     evidence: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=utcnow)  # when the answer came (naive UTC)
 
 
 def platform_of(url: str, body: bytes) -> Pattern | None:

@@ -34,7 +34,7 @@ from tolmach.config import Settings
 from tolmach.errors import ConfigError
 from tolmach.sourcecheck import Checked, check
 from tolmach.store.blobs import BlobStore
-from tolmach.store.tables import Capture, Item, SourceCheck, utcnow
+from tolmach.store.tables import Capture, Item, SourceCheck
 
 __all__ = ["ItemReport", "parse_every", "sources", "watch_forever", "watch_pass"]
 
@@ -116,7 +116,6 @@ def _record(
     seen: list[Checked],
 ) -> ItemReport:
     stored = [blobs.put_bytes(c.body)[0] if c.body else "" for c in seen]
-    now = utcnow()
     with db.begin() as session:
         item = session.get(Item, item_id)
         if item is None:  # removed while we were checking
@@ -125,7 +124,7 @@ def _record(
             SourceCheck(
                 item_id=item_id,
                 url=c.url,
-                checked_at=now,
+                checked_at=c.at,
                 outcome=c.outcome,
                 http_status=c.status,
                 evidence_json=custody.canonical(c.evidence),
@@ -160,7 +159,7 @@ def _record(
                     detail={"checks": checks},
                 )
         elif outcomes == {"deleted"} and before != "deleted":
-            item.source_status, item.source_deleted_at = "deleted", now
+            item.source_status, item.source_deleted_at = "deleted", max(c.at for c in seen)
             custody.append(
                 session,
                 kind="source-deleted",
