@@ -102,7 +102,10 @@ class Settings(BaseSettings):
         2000, description="At most this many distinct frame hashes per item (evenly spread)."
     )
     similar_max_distance: int = Field(
-        31, ge=0, le=31, description="Frames this many bits apart (of 256) or fewer match."
+        31,
+        ge=0,
+        le=31,
+        description="Frames this many bits apart (of 256) or fewer match (at most 31).",
     )
     similar_min_share: float = Field(
         0.5, description="Link items when this share of either one's frames is in the other."
