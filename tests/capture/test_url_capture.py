@@ -94,7 +94,8 @@ def test_post_page_is_captured_with_media_archive_and_text(
         warc = tmp_path / "capture.warc.gz"
         warc.write_bytes(z.read("archive/capture.warc.gz"))
     assert "indexes/index.cdx.gz" in names and "datapackage.json" in names
-    assert url in pages
+    entries = [json.loads(line) for line in pages.splitlines() if line.strip()]
+    assert [e["url"] for e in entries if "url" in e] == [url]
     ours = check_archive(wacz)
     assert ours.ok and ours.pages == 1, ours.problems
     assert ours.types["response"] == 2 and ours.types["warcinfo"] == 1

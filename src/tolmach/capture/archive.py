@@ -25,8 +25,18 @@ from warcio.warcwriter import WARCWriter
 from tolmach import __version__
 from tolmach.errors import ToolError
 
-# py-wacz is run in a child process: it prints as it works and imports a lot.
-_WACZ = "import sys; from wacz.main import main; sys.exit(main(sys.argv[1:]))"
+# py-wacz is run in a child process: it prints as it works and imports a lot. One child can run
+# two commands in turn ("create ... --then validate ..."), stopping at the first that fails.
+_WACZ = """import sys
+from wacz.main import main
+args = sys.argv[1:]
+cut = args.index("--then") if "--then" in args else len(args)
+rc = main(args[:cut])
+if rc or cut == len(args):
+    sys.exit(rc or 0)
+print("--then")
+sys.exit(main(args[cut + 1 :]))
+"""
 WACZ_TIMEOUT_S = 600
 
 
@@ -94,13 +104,15 @@ def make_wacz(warc: Path, out: Path, pages: list[Page], title: str = "") -> Path
     args = ["create", "-o", str(out), "-p", str(pages_file)]
     if pages:
         args += ["--url", pages[0].url, "--title", title or pages[0].title or pages[0].url]
-    proc = _wacz([*args, str(warc)], "packing the WACZ")
-    if proc.returncode != 0 or not out.is_file():
-        tail = " ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+    validate = ["--then", "validate", "--file", str(out)]
+    proc = _wacz([*args, str(warc), *validate], "packing and validating the WACZ")
+    created, _, validated = proc.stdout.partition("--then\n")
+    if not validated or not out.is_file() or "Invalid passed page" in created:
+        tail = " ".join((created + proc.stderr).strip().splitlines()[-3:])
         raise ToolError(f"py-wacz could not pack the capture: {tail}", "Retry the capture.")
-    ok, message = validate_wacz(out)
-    if not ok:
-        raise ToolError(f"The WACZ made for this capture does not validate: {message}", "")
+    if proc.returncode != 0:
+        last = (validated + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise ToolError(f"The WACZ made for this capture does not validate: {last[0]}", "")
     return out
 
 

@@ -52,6 +52,7 @@ class Fetched:
     content_type: str
     size: int
     head: bytes  # the body's first HEAD_KEPT bytes, to sniff what it really is
+    warc_date: str  # WARC-Date of the final response record (what a WACZ page must name)
 
 
 def fetch(
@@ -123,7 +124,7 @@ def _fetch(
                     head += block[: HEAD_KEPT - len(head)]
                 body.write(block)
             body.seek(0)
-            _write_pair(warc, resp, body, size)
+            warc_date = _write_pair(warc, resp, body, size)
     if resp.status_code >= 400:
         raise http_error(url, resp.status_code)
     return Fetched(
@@ -133,6 +134,7 @@ def _fetch(
         content_type=resp.headers.get("content-type", "").split(";")[0].strip().lower(),
         size=size,
         head=head,
+        warc_date=warc_date,
     )
 
 
@@ -157,8 +159,8 @@ def http_error(url: str, status: int) -> TolmachError:
     return EngineError(f"{url} answered HTTP {status}.", "Try again later.")
 
 
-def _write_pair(warc: WARCWriter, resp: httpx.Response, body: bytes | IO[bytes], size: int) -> None:
-    """A request record and a response record for one exchange."""
+def _write_pair(warc: WARCWriter, resp: httpx.Response, body: bytes | IO[bytes], size: int) -> str:
+    """A request record and a response record for one exchange; the response's WARC-Date."""
     req = resp.request
     target = req.url.raw_path.decode("ascii", "replace") or "/"
     req_headers = StatusAndHeaders(
@@ -189,6 +191,7 @@ def _write_pair(warc: WARCWriter, resp: httpx.Response, body: bytes | IO[bytes],
     )
     warc.write_record(response)
     warc.write_record(request)
+    return str(response.rec_headers.get_header("WARC-Date"))
 
 
 def sniff(head: bytes) -> str:

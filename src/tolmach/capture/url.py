@@ -139,8 +139,7 @@ def gather(
     facts = check_media(got.path, settings)
     meta = page.html_meta(first.head) if fetch.sniff(first.head) == "html" else {}
     info = page.page_info(got.info, meta)
-    ts = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    pages = [archive.Page(first.final_url, ts, str(info.get("title") or ""))]
+    pages = [archive.Page(first.final_url, first.warc_date, str(info.get("title") or ""))]
     wacz = archive.make_wacz(warc_path, folder / "capture.wacz", pages)
     files: list[tuple[str, str, Path]] = [
         (f"media.{safe_ext(got.path.name) or 'bin'}", "media", got.path),
