@@ -280,6 +280,8 @@ def test_cli_watch_and_show(
     assert result.exit_code == 0, result.output
     [report] = json.loads(result.output)
     assert report["item_id"] == item_id and report["source_status"] == "deleted"
+    text = runner.invoke(app, [*data, "watch", "--item", item_id[:6]])
+    assert text.exit_code == 0 and f"{item_id}  deleted  {base}/p  (HTTP 410)" in text.output
     shown = runner.invoke(app, [*data, "show", item_id])
     assert "deleted by source" in shown.output
     listed = runner.invoke(app, [*data, "list"])
