@@ -87,7 +87,9 @@ def test_glossary_flag() -> None:
 
 def test_count_orders_flags() -> None:
     assert count([("numbers",), (), ("length", "numbers")]) == {"numbers": 2, "length": 1}
-    assert set(FLAGS) == {"empty", "numbers", "repeated", "looping", "length", "glossary"}
+    assert set(FLAGS) == {
+        "empty", "numbers", "repeated", "looping", "length", "glossary", "names"
+    }  # fmt: skip
 
 
 def test_length_bounds_hold_on_human_translations(shared_data: Path) -> None:

@@ -19,6 +19,9 @@ Each flag is a plain string stored with the segment (``EnglishSegment.flags``):
   two human translations in a thousand fall outside these bounds.
 - ``glossary``: a glossary term occurs in the source but its fixed English (or its
   abbreviation) is absent from the English.
+- ``names``: a person, place or unit the source names (``analysis.entities``) is missing or
+  changed in the English: a person's surname, a place's English name or romanisation, a
+  unit's type ("Regiment") must appear, compared by their first letters ("Putin's" counts).
 
     flags("Нам не хватает воды с 96-го дня.", "We lack water.", [])   # ("numbers",)
 """
@@ -26,12 +29,13 @@ Each flag is a plain string stored with the segment (``EnglishSegment.flags``):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from tolmach.glossary import english_present
 
-FLAGS = ("empty", "numbers", "repeated", "looping", "length", "glossary")
+FLAGS = ("empty", "numbers", "repeated", "looping", "length", "glossary", "names")
 
 MIN_CHARS = 10
 LOW, HIGH, HIGH_LONG, LONG = 0.45, 2.2, 1.8, 40
@@ -197,7 +201,69 @@ def flags(
         out.append("length")
     if glossary and any(not english_present(en, english) for en in glossary.values()):
         out.append("glossary")
+    if names_missing(source, english):
+        out.append("names")
     return tuple(out)
+
+
+def names_missing(source: str, english: str) -> list[str]:
+    """Names of people, places and units in ``source`` that ``english`` lacks or changed.
+
+    Cheap enough for every segment: names are the capitalised words pymorphy3 tags as a first
+    name, surname, patronymic or place (no tagger model), units come from the unit rules. A
+    name counts as present when an English word starts with the same consonants as its
+    romanisation or usual English ("Meri"/"Mary", "Zelenskyi"/"Zelensky", "Kyiv"/"Kiev").
+    """
+    from tolmach.analysis import lexicon, units  # the language tools load on first use
+    from tolmach.analysis.entities import places
+    from tolmach.analysis.translit import romanise
+
+    words = [_skeleton(w) for w in _WORD.findall(english)]
+    lowered = english.lower()
+    missing: list[str] = []
+    if not re.search(r"[А-ЯЁІЇЄҐ]", source[1:]) and not re.match(r"[А-ЯЁІЇЄҐ]", source):
+        return [u.english for u in units.find_units(source) if u.english.split()[-1].lower()
+                not in lowered]  # fmt: skip
+    language = "uk" if re.search(r"[іїєґІЇЄҐ]", source) else "ru"
+    toks = lexicon.tokens(source, language)
+    names = {"Name", "Surn", "Patr", "Geox"}
+    for i, tok in enumerate(toks):
+        if not tok.text[:1].isupper() or tok.text.isupper():
+            continue
+        parses = lexicon.morph(language).parse(tok.text)[:3]
+        known = next((places()[f] for f in tok.lemmas if f in places()), None)
+        initial = i == 0 or bool(re.search(r"[.!?:—–\"«]\s*$", source[: tok.start]))
+        if initial:  # a capital at a sentence start: only a word that is nothing but a name
+            is_name = all(p.tag.grammemes & names for p in parses)
+        else:
+            is_name = bool(parses[0].tag.grammemes & names)
+        if not (known or is_name):
+            continue
+        name = known or romanise(tok.lemma, language)
+        skel = _skeleton(name)
+        if len(skel) >= 2 and not any(w.startswith(skel[:3]) for w in words):
+            missing.append(name.capitalize())
+    for u in units.find_units(source):
+        if u.english.split()[-1].lower() not in lowered:
+            missing.append(u.english)
+    return missing
+
+
+_SPELLINGS = (
+    ("shch", "w"), ("dzh", "j"), ("zh", "j"), ("kh", "x"), ("ch", "q"), ("sh", "w"), ("ks", "x"),
+    ("ts", "c"), ("c", "k"), ("z", "s"), ("g", "h"),
+)  # fmt: skip
+
+
+def _skeleton(word: str) -> str:
+    """A name's consonants in a rough common spelling, so that romanisations and English
+    spellings compare: "Zelenskyi" and "Zelensky" -> "zlnsk", "Dzhon" and "John" -> "jn"."""
+    low = unicodedata.normalize("NFKD", word.lower())
+    low = re.sub(r"^y", "j", low)
+    for a, b in _SPELLINGS:
+        low = low.replace(a, b)
+    out = re.sub(r"[aeiouyh'\W\d_]", "", low)
+    return re.sub(r"(.)\1+", r"\1", out)
 
 
 def count(all_flags: Sequence[Sequence[str]]) -> dict[str, int]:
