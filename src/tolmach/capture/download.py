@@ -88,6 +88,9 @@ def _options(
         "fragment_retries": 0,
         "extractor_retries": 0,
         "getcomments": True,
+        # Comments are read before the download starts, outside the progress hook's reach, so
+        # their number is capped where the extractor allows it.
+        "extractor_args": {"youtube": {"max_comments": [str(MAX_COMMENTS)]}},
         "progress_hooks": [hook],
         "logger": _Log(),
         "quiet": True,
