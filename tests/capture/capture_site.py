@@ -57,6 +57,7 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
     big = clip.ljust(4 << 20, b"\0")  # 4 MiB, with a Content-Length that says so
     lying_media = _page("Подмена", '<video src="/lie/html-as-video.mp4"></video>')
     served: set[str] = set()  # /once.mp4?k=...: each key is served once, then refused
+    tall = _page("Длинная лента", '<div style="height:5000px">лента</div><p>конец</p>')
     no_media = _page("Просто текст", "<p>Здесь нет видео.</p>")
 
     class Handler(BaseHTTPRequestHandler):
@@ -110,6 +111,7 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
                 "/nomedia": lambda: self._send(200, html, no_media),
                 "/post/lying-media": lambda: self._send(200, html, lying_media),
                 "/post/once": self._once_post,
+                "/tall": lambda: self._send(200, html, tall),
                 "/once.mp4": self._once,
                 "/slow": lambda: stop.wait(30),
             }

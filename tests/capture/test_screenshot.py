@@ -33,11 +33,23 @@ def test_capture_keeps_a_screenshot_of_the_post(site: Site, tmp_path: Path) -> N
         assert set(files) == {"media", "wacz", "screenshot", "page"}
         png = tmp_path / "shot.png"
         png.write_bytes(ws.blobs.read_bytes(files["screenshot"]["sha256"]))
-        assert screenshot.png_size(png) == (screenshot.WIDTH, screenshot.HEIGHT)
+        width, height = screenshot.png_size(png)
+        assert width == screenshot.WIDTH and 300 < height < screenshot.HEIGHT  # measured
         assert _pixels_differ(png), f"screenshot is only {png.stat().st_size} bytes"
         assert "screenshot_error" not in done.record["source"]
     finally:
         ws.close()
+
+
+def test_a_long_page_is_shot_whole(site: Site, tmp_path: Path) -> None:
+    png = screenshot.screenshot(site.url("/tall"), tmp_path / "tall.png", timeout_s=60)
+    width, height = screenshot.png_size(png)
+    assert width == screenshot.WIDTH and height > 5000
+
+
+def test_plain_command_line_shot_is_the_fallback(site: Site, tmp_path: Path) -> None:
+    png = screenshot.tall_window(site.url("/tall"), tmp_path / "top.png", timeout_s=60)
+    assert screenshot.png_size(png) == (screenshot.WIDTH, screenshot.HEIGHT)
 
 
 def test_text_page_screenshot_differs_from_a_blank_page(site: Site, tmp_path: Path) -> None:

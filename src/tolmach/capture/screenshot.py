@@ -1,8 +1,9 @@
 """A screenshot of a captured page, taken with headless Chromium (Debian's ``chromium``).
 
 Chromium runs with a fresh profile in a temporary folder, without background networking,
-component updates or sync (offline it would otherwise wait on them), and with a tall window so
-the post, its text and the player are all in the picture. The PNG is checked (signature, size)
+component updates or sync (offline it would otherwise wait on them). The page is measured and
+shot whole over the DevTools pipe (:mod:`tolmach.capture.browser`); if that fails, Chromium's
+plain ``--screenshot`` of a tall window is taken instead. The PNG is checked (signature, size)
 before it is kept.
 
     png = screenshot("https://t.me/unit/123", work_dir / "page.png", timeout_s=60)
@@ -10,13 +11,17 @@ before it is kept.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import struct
 import subprocess
 import tempfile
 from pathlib import Path
 
+from tolmach.capture.browser import full_page
 from tolmach.errors import ToolError
+
+log = logging.getLogger(__name__)
 
 WIDTH = 1280
 HEIGHT = 3000
@@ -37,8 +42,8 @@ def browser() -> str:
     )
 
 
-def command(url: str, png: Path, profile: Path, height: int = HEIGHT) -> list[str]:
-    """The Chromium command line that writes a screenshot of ``url`` to ``png``."""
+def flags(profile: Path) -> list[str]:
+    """Chromium and the flags every run gets: headless, offline-quiet, a fresh profile."""
     return [
         browser(),
         "--headless",
@@ -54,6 +59,13 @@ def command(url: str, png: Path, profile: Path, height: int = HEIGHT) -> list[st
         "--mute-audio",
         f"--user-data-dir={profile}",
         "--hide-scrollbars",
+    ]
+
+
+def command(url: str, png: Path, profile: Path, height: int = HEIGHT) -> list[str]:
+    """The plain command line that writes a screenshot of ``url`` (the top ``height`` pixels)."""
+    return [
+        *flags(profile),
         f"--window-size={WIDTH},{height}",
         f"--screenshot={png}",
         # A URL that starts with "-" would be read as a flag; "--" ends the flags.
@@ -73,8 +85,22 @@ def png_size(png: Path) -> tuple[int, int]:
 
 
 def screenshot(url: str, png: Path, timeout_s: float) -> Path:
-    """Write a PNG of ``url`` to ``png``; ToolError when Chromium fails or times out."""
+    """Write a full-page PNG of ``url`` to ``png``: measured over the DevTools pipe, or, when
+    that fails, the top of the page from a tall window. ToolError when Chromium fails."""
     png.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tolmach-chromium-") as profile:
+        try:
+            shot = full_page(flags(Path(profile)), url, png, WIDTH, timeout_s)
+            png_size(shot)
+            return shot
+        except ToolError as exc:
+            log.info("full-page screenshot of %s failed (%s); taking a tall window", url, exc)
+            png.unlink(missing_ok=True)
+    return tall_window(url, png, timeout_s)
+
+
+def tall_window(url: str, png: Path, timeout_s: float) -> Path:
+    """Write a PNG of the top HEIGHT pixels of ``url`` with Chromium's plain --screenshot."""
     with tempfile.TemporaryDirectory(prefix="tolmach-chromium-") as profile:
         cmd = command(url, png, Path(profile))
         try:
