@@ -166,6 +166,10 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
             kind, blanket, evidence = stance.stance_of(piece, has_topic=bool(main))
             if not kind:
                 continue
+            if main and kind == "affirmation" and not evidence:
+                kind = tax.topics[main[0]].stance  # a plain statement: the topic's default
+            if not main and (blanket or kind in {"retraction", "explanation"}):
+                main = [topics.GENERAL]  # about the statement itself, not one topic
             if not main:
                 pending.append((s, e, kind, blanket, evidence))
                 continue

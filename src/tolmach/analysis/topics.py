@@ -30,6 +30,7 @@ class Topic:
     keywords: tuple[str, ...]
     weight: int = 1
     covers: tuple[str, ...] = ()
+    stance: str = "affirmation"  # of a plain statement with no stance marker
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def parse(text: str, origin: str = "claim topics") -> Taxonomy:
             tuple(str(k).lower().replace("ё", "е") for k in d["keywords"]),
             int(d.get("weight", 1)),
             tuple(str(c) for c in d.get("covers", ())),
+            str(d.get("stance", "affirmation")),
         )
     return Taxonomy(topics)
 
