@@ -40,17 +40,18 @@ def _page(title: str, body: str) -> bytes:
 
 @dataclass
 class Site:
-    """The local site: its base URL and the clip it serves."""
+    """The local site: its base URL and the media it serves."""
 
     base: str
     clip: bytes
+    voice: bytes
     stop: threading.Event
 
     def url(self, path: str) -> str:
         return self.base + path
 
 
-def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
+def _handler(clip: bytes, voice: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
     post = _page("Обращение бойцов к президенту", '<video controls src="/media/clip.mp4"></video>')
     huge_post = _page("Длинное видео", '<video controls src="/huge.mp4"></video>')
     big_post = _page("Большое видео", '<video controls src="/big.mp4"></video>')
@@ -99,6 +100,7 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
                 "/moved/post": lambda: self._redirect("/post/1"),
                 "/media/clip.mp4": lambda: self._send(200, "video/mp4", clip),
                 "/direct.mp4": lambda: self._send(200, "video/mp4", clip),
+                "/voice.m4a": lambda: self._send(200, "audio/mp4", voice),
                 "/gone": lambda: self._send(404, html, b"<html><body>Not found</body></html>"),
                 "/loop/a": lambda: self._redirect("/loop/b"),
                 "/loop/b": lambda: self._redirect("/loop/a"),
@@ -141,15 +143,17 @@ def _handler(clip: bytes, stop: threading.Event) -> type[BaseHTTPRequestHandler]
 
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Run the site for the duration of a fixture: ``yield from serve(tmp_path_factory)``."""
-    clip = MediaFactory(tmp_path_factory.mktemp("site")).speech_video(size="320x240")
+    media = MediaFactory(tmp_path_factory.mktemp("site"))
+    clip = media.speech_video(size="320x240").read_bytes()
+    voice = media.audio().read_bytes()
     stop = threading.Event()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(clip.read_bytes(), stop))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(clip, voice, stop))
     server.daemon_threads = True
     server.block_on_close = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
-    yield Site(f"http://{host!s}:{port}", clip.read_bytes(), stop)
+    yield Site(f"http://{host!s}:{port}", clip, voice, stop)
     stop.set()
     server.shutdown()
     server.server_close()

@@ -127,3 +127,10 @@ def test_a_changed_wacz_member_is_found(tmp_path: Path, shared_data: Path) -> No
     report = check(wacz)
     assert not report.ok
     assert any("pages/pages.jsonl" in p and "does not match" in p for p in report.problems)
+
+
+def test_a_wacz_that_is_not_a_zip_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.wacz"
+    fake.write_bytes(b"PK\x03\x04 but nothing else")
+    with pytest.raises(InputError, match="not a readable zip"):
+        check(fake)

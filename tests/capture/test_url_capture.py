@@ -196,3 +196,11 @@ def test_progress_is_reported_while_downloading(ws: Workspace, site: Site) -> No
     seen: list[tuple[int, int]] = []
     ws.ingest_url(site.url("/post/1"), lambda done, total: seen.append((done, total)))
     assert seen and max(done for done, _ in seen) == len(site.clip)
+
+
+def test_direct_audio_link_is_an_audio_item(ws: Workspace, site: Site) -> None:
+    done = ws.ingest_url(site.url("/voice.m4a"))
+    assert done.record["sha256"] == hashlib.sha256(site.voice).hexdigest()
+    with ws.db() as s:
+        item = s.get(Item, done.item_id)
+        assert item is not None and item.kind == "audio"
