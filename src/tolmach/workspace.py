@@ -42,7 +42,7 @@ class Workspace:
 
     def ingest_url(self, url: str, on_progress: Progress | None = None) -> Ingested:
         """Capture a post at ``url``: media, page archive (WACZ), screenshot, post text."""
-        from tolmach.capture.url import capture_url  # yt-dlp is slow to import; only for URLs
+        from tolmach.capture.url import capture_url  # the capture stack loads only for URLs
 
         return capture_url(self.db, self.blobs, self.settings, url, on_progress)
 
