@@ -108,3 +108,10 @@ def test_taxonomy_file_is_checked() -> None:
     tax = topics.load()
     assert tax.answers("supplies", "water") and not tax.answers("supplies", "pay")
     assert len(tax.topics) >= 13
+
+
+def test_stance_examples_lean_the_right_way() -> None:
+    from tolmach.analysis.stance import example_margins
+
+    broken, fine = example_margins(["Техника у нас вся поломана.", "Нам всё привезли."])
+    assert broken > 0 > fine

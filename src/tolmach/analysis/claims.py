@@ -23,6 +23,10 @@ from tolmach.analysis import lexicon, stance, topics
 # Cosine to the nearest topic description above which the embedding fallback assigns a topic.
 # multilingual-e5-small puts unrelated pairs at 0.76-0.81 (see docs/analysis.md).
 EMBED_MIN = 0.83
+# Margin (complaint minus affirmation similarity to the stance examples) that overrides a
+# topic's default stance for a clause no stance rule fires on.
+STANCE_MARGIN = 0.01
+DEFAULT_EVIDENCE = "(no marker)"
 MAX_CLAUSES = 200_000  # more is not a statement: the rest is left out and reported
 
 _SPLIT = re.compile(r",\s+(?:но|а|однако|зато|але|проте|однак)\s+|;\s+|\s+[—–]\s+|,\s+")
@@ -148,6 +152,31 @@ def _topics_of(
     return main, others
 
 
+def _stance_by_examples(found: list[Claim]) -> list[Claim]:
+    """Plain statements (no stance rule fired): the nearer side of the stance examples by
+    embedding decides when the margin is clear; otherwise the topic's default stays."""
+    plain = [i for i, c in enumerate(found) if c.evidence == DEFAULT_EVIDENCE]
+    if not plain:
+        return found
+    texts = list(dict.fromkeys(found[i].text for i in plain))
+    margins = dict(zip(texts, stance.example_margins(texts), strict=True))
+    out = list(found)
+    for i in plain:
+        c = found[i]
+        margin = margins[c.text]
+        kind = (
+            "complaint"
+            if margin > STANCE_MARGIN
+            else "affirmation"
+            if margin < -STANCE_MARGIN
+            else c.stance
+        )
+        extra = c.extra | {"stance_margin": round(margin, 3)}
+        out[i] = Claim(c.id, c.start, c.end, c.text, c.topic, kind, c.blanket, "", "keywords",
+                       c.also, extra)  # fmt: skip
+    return out
+
+
 def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -> list[Claim]:
     """The claims of ``text`` (Russian or Ukrainian), in order of their position."""
     tax = taxonomy or topics.load()
@@ -168,6 +197,7 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 continue
             if main and kind == "affirmation" and not evidence:
                 kind = tax.topics[main[0]].stance  # a plain statement: the topic's default
+                evidence = DEFAULT_EVIDENCE
             if not main and (blanket or kind in {"retraction", "explanation"}):
                 main = [topics.GENERAL]  # about the statement itself, not one topic
             if not main:
@@ -198,6 +228,7 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                     extra={"similarity": round(sim, 3)},
                 )
             )
+    found = _stance_by_examples(found)
     found.sort(key=lambda c: (c.start, c.id))
     return [
         Claim(

@@ -14,7 +14,14 @@ topic counts as an affirmation.
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib.resources import files as package_files
+from pathlib import Path
+
+import numpy as np
+
+from tolmach.analysis import lexicon
 
 STANCES = ("complaint", "denial", "affirmation", "explanation", "retraction")
 
@@ -52,7 +59,7 @@ EXPLANATION = _rx(
 )
 _GRIEVANCE = r"(претензи\w*|претензі\w*|жалоб\w*|скарг\w*|нарікан\w*)"
 BLANKET = _rx(
-    rf"\b{_GRIEVANCE}( к [^.!?]{{0,40}}| до [^.!?]{{0,40}})? "
+    rf"\b{_GRIEVANCE}(\s+[^\s.!?]+){{0,4}}? "
     r"(не име\w*|нет|не имеется|не ма\w*|нема\w*)",
     rf"\b(не имеем|нет|не маємо|немає|нема) (никаких |жодних )?{_GRIEVANCE}",
     r"\bвс[её] (хорошо|в порядке|нормально|отлично)",
@@ -77,6 +84,7 @@ AFFIRMATION = _rx(
     r"\bповністю забезпечен\w*",
     r"\b(усього|всього|усе|все) (вистачає|достатньо|є)\b",
     r"\b(в полном объ[её]ме|вовремя|у повному обсязі|вчасно)\b",
+    r"(?<!не )(?<!ни )(?<!ні )\b(хватает|вистачає|достаточно|достатньо)\b",
 )
 COMPLAINT = _rx(
     r"\bне хвата\w*",
@@ -109,6 +117,10 @@ COMPLAINT = _rx(
     r"\bобеща\w*[^.!?]*,\s+а\s+",
     r"\bобіця\w*[^.!?]*,\s+а\s+",
     r"\b(игнориру\w*|ігнору\w*)",
+    r"\b(ржав\w*|сломан\w*|неисправн\w*|испорчен\w*|зіпсован\w*|просроч\w*|прострочен\w*)",
+    r"\b(закончил\w*|кончил\w*|закінчил\w*|пуст(ые|ая|ой)|порожн\w*|урезал\w*|урізал\w*)",
+    r"\b(вскрыва\w*|розкрива\w*|с опозданием|із запізненням|через (месяц|місяць))",
+    r"\b(хотя|хоча) (обещали|обіцяли)",
     r"\bугрожа\w*",
     r"\bпогрожу\w*",
     r"\b(бросили|кинули|обманул\w*|обманыва\w*|обманю\w*)",
@@ -144,3 +156,30 @@ def stance_of(text: str, has_topic: bool = True) -> tuple[str, bool, str]:
 def has_marker(text: str) -> bool:
     """Whether any stance rule fires on ``text`` (so a clause split there is worth keeping)."""
     return stance_of(text, has_topic=False)[0] != ""
+
+
+EXAMPLES = Path(str(package_files("tolmach").joinpath("data", "stance-examples.tsv")))
+
+
+@functools.cache
+def _examples() -> tuple[lexicon.Vectors, tuple[str, ...]]:
+    rows = [
+        line.split("\t", 1)
+        for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    return lexicon.embed([r[1] for r in rows]), tuple(r[0] for r in rows)
+
+
+def example_margins(texts: list[str], k: int = 3) -> list[float]:
+    """For each text: mean cosine to its k nearest complaint examples minus the same for
+    affirmation examples (multilingual-e5); positive leans complaint."""
+    vectors, labels = _examples()
+    sims = lexicon.embed(texts) @ vectors.T
+    is_complaint = np.array([label == "complaint" for label in labels])
+    out: list[float] = []
+    for row in sims:
+        c = np.sort(row[is_complaint])[-k:].mean()
+        a = np.sort(row[~is_complaint])[-k:].mean()
+        out.append(float(c - a))
+    return out
