@@ -162,3 +162,20 @@ def test_not_a_zip_is_one_clear_error(store: Store, tmp_path: Path) -> None:
 def test_export_needs_out_or_bundle(store: Store) -> None:
     code, output = _cli(store, "export", store.item_id)
     assert code == 2 and "--bundle" in output
+
+
+def test_two_capture_files_of_one_name_both_go_in(store: Store, tmp_path: Path) -> None:
+    files = [
+        {"name": "page.png", "role": "screenshot", "sha256": store.screenshot, "size": 1},
+        {"name": "../page.png", "role": "screenshot", "sha256": store.transcript, "size": 1},
+    ]
+    store.sql(f"UPDATE captures SET files_json = '{json.dumps(files)}'")
+    dest = tmp_path / "b.zip"
+    assert _cli(store, "export", store.item_id, "--bundle", str(dest))[0] == 0
+    with zipfile.ZipFile(dest) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read("manifest.json"))
+    assert {"captures/1/files/page.png", "captures/1/files/page-2.png"} <= set(names)
+    paths = [f["path"] for f in manifest["captures"][0]["files"]]
+    assert paths == ["captures/1/files/page.png", "captures/1/files/page-2.png"]
+    assert _cli(store, "verify-bundle", str(dest))[0] == 0

@@ -72,7 +72,7 @@ def export_bundle(
                 if f["sha256"] == item.sha256:
                     name = original  # the captured media itself: not stored twice
                 else:
-                    files.append((name, str(f["sha256"]), str(f.get("role", "capture-file"))))
+                    name = _add(files, name, str(f["sha256"]), str(f.get("role", "capture-file")))
                 cap_files.append({**f, "path": name})
             stamps = []
             rows = session.scalars(select(Timestamp).where(Timestamp.capture_id == cap.id))
@@ -107,7 +107,7 @@ def export_bundle(
         for run in queries.latest_runs(session, item.id):
             for o in run.outputs:
                 if o.name not in INTERNAL:
-                    files.append((f"outputs/{safe_name(o.name)}", o.sha256, f"output:{run.stage}"))
+                    _add(files, f"outputs/{safe_name(o.name)}", o.sha256, f"output:{run.stage}")
         events = session.scalars(select(Event).where(Event.item_id == item.id).order_by(Event.id))
         log_lines = "".join(custody.canonical(custody.entry_dict(e)) + "\n" for e in events)
         item_id, item_sha = item.id, item.sha256
@@ -149,6 +149,19 @@ def export_bundle(
             detail={"format": SCHEMA, "sha256": hash_path(dest), "files": len(listed)},
         )
     return manifest
+
+
+def _add(files: list[tuple[str, str, str]], name: str, sha: str, role: str) -> str:
+    """Add a file under ``name``, or "name-2.ext" when one capture has two files of one name;
+    return the name it got."""
+    used = {f[0] for f in files}
+    stem, dot, ext = name.rpartition(".") if "." in Path(name).name else (name, "", "")
+    n, final = 1, name
+    while final in used:
+        n += 1
+        final = f"{stem}-{n}{dot}{ext}"
+    files.append((final, sha, role))
+    return final
 
 
 def _method(name: str) -> int:
