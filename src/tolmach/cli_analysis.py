@@ -130,6 +130,27 @@ def links(
     print_links(result)
 
 
+@app.command()
+@handled
+def claims(
+    topic: Annotated[str | None, typer.Option(help="Only this topic (e.g. water).")] = None,
+    stance: Annotated[str | None, typer.Option(help="Only this stance (e.g. complaint).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 200,
+    as_json: JsonOpt = False,
+) -> None:
+    """Claims across all analysed items, by topic and stance."""
+    found = store.find_claims(workspace(), topic, stance, limit)
+    if as_json:
+        emit(found)
+        return
+    for c in found:
+        out.print(
+            f"{c['item_id']} #{c['id']:<3} {c['stance']} / {c['topic']}  {c['text']}",
+            highlight=False,
+            markup=False,
+        )
+
+
 def print_analysis(item_id: str) -> None:
     """The analysis part of ``tolmach show``: nothing when the item has no analysis."""
     ws = workspace()

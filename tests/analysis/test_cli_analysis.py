@@ -59,6 +59,15 @@ def test_text_items_through_the_commands(tmp_path: Path) -> None:
     confirmed = {r["kind"]: r["confirmed"] for r in json.loads(output)["links"]}
     assert confirmed["retracts"] is True and confirmed["follow-up"] is False
 
+    code, output = _cli(data, "claims", "--topic", "water", "--json")
+    assert code == 0, output
+    water = json.loads(output)
+    assert [(c["item_id"], c["stance"]) for c in water] == [(ids[0], "complaint")]
+    code, output = _cli(data, "claims", "--stance", "denial", "--json")
+    assert [(c["item_id"], c["topic"], c["blanket"]) for c in json.loads(output)] == [
+        (ids[1], "command", True)
+    ]
+
     code, output = _cli(data, "show", ids[1])
     assert code == 0, output
     assert "covered only by a blanket retraction (1)" in output

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from tolmach.analysis import links, retractions
 from tolmach.errors import NotFoundError
 from tolmach.store import queries
-from tolmach.store.tables import Item, Link
+from tolmach.store.tables import ClaimRow, Item, Link
 from tolmach.workspace import Workspace
 
 
@@ -129,3 +129,24 @@ def report(ws: Workspace, item_ref: str) -> dict[str, Any]:
         view = retractions.view(earlier["claims"], later["claims"])
         views.append({"earlier": earlier_id, "later": later_id, **view})
     return {"item_id": item_id, "links": found, "retractions": views}
+
+
+def find_claims(
+    ws: Workspace, topic: str | None = None, stance: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Claims of every analysed item, newest items first, filtered by topic and stance."""
+    with ws.db() as session:
+        query = select(ClaimRow, Item.created_at).join(Item, Item.id == ClaimRow.item_id)
+        if topic:
+            query = query.where(ClaimRow.topic == topic)
+        if stance:
+            query = query.where(ClaimRow.stance == stance)
+        rows = session.execute(
+            query.order_by(Item.created_at.desc(), ClaimRow.item_id, ClaimRow.number).limit(limit)
+        ).all()
+        return [
+            {"item_id": c.item_id, "id": c.number, "topic": c.topic, "stance": c.stance,
+             "blanket": c.blanket, "text": c.text, "english": c.english,
+             "t_start": c.t_start, "t_end": c.t_end}
+            for c, _ in rows
+        ]  # fmt: skip

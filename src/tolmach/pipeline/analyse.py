@@ -5,21 +5,31 @@ segments its span overlaps, carried along as evidence, never used to decide. A l
 than Russian or Ukrainian gives an analysis with no entities or claims and a note saying why.
 
     result = run(ctx)      # StageResult(files={"analysis.json": ...}, summary={...})
+
+``record`` keeps the claims as ``claims`` rows too (replacing the item's earlier ones, in the
+run's transaction), so that claims can be queried across items by topic and stance.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
+import json
 import logging
 from collections import Counter
 from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from tolmach import glossary as glossary_mod
 from tolmach.analysis import claims as claims_mod
 from tolmach.analysis import entities as entities_mod
 from tolmach.analysis import lexicon
+from tolmach.config import Settings
 from tolmach.models import Transcript, Translation
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
+from tolmach.store.tables import ClaimRow
 
 log = logging.getLogger(__name__)
 SCHEMA = "tolmach.analysis/1"
@@ -124,3 +134,27 @@ def run(ctx: StageContext) -> StageResult:
             "stances": dict(Counter(c["stance"] for c in data["claims"])),
         },
     )
+
+
+def record(session: Session, settings: Settings, item_id: str, result: StageResult) -> None:
+    """Replace the item's ``claims`` rows with those of this analysis."""
+    data = result.files.get("analysis.json")
+    if not isinstance(data, bytes):
+        return
+    sha = hashlib.sha256(data).hexdigest()
+    session.execute(delete(ClaimRow).where(ClaimRow.item_id == item_id))
+    for c in json.loads(data)["claims"]:
+        session.add(
+            ClaimRow(
+                item_id=item_id,
+                number=c["id"],
+                topic=c["topic"],
+                stance=c["stance"],
+                blanket=c["blanket"],
+                text=c["text"],
+                english=c.get("english", ""),
+                t_start=c.get("t_start"),
+                t_end=c.get("t_end"),
+                analysis_sha256=sha,
+            )
+        )

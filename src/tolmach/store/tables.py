@@ -170,3 +170,25 @@ class Link(Base):
     score: Mapped[float] = mapped_column(default=0.0)
     detail_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimRow(Base):
+    """One claim of an item's latest analysis (analysis.json holds the full record)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_item", "item_id", "number", unique=True),
+        Index("ix_claims_topic", "topic", "stance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"))
+    number: Mapped[int]  # the claim's id in analysis.json
+    topic: Mapped[str] = mapped_column(String(32))
+    stance: Mapped[str] = mapped_column(String(16))  # complaint, denial, affirmation, ...
+    blanket: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str] = mapped_column(Text)
+    english: Mapped[str] = mapped_column(Text, default="")
+    t_start: Mapped[float | None] = mapped_column(default=None)
+    t_end: Mapped[float | None] = mapped_column(default=None)
+    analysis_sha256: Mapped[str] = mapped_column(String(64))
