@@ -61,6 +61,14 @@ def item_summary(ws: Workspace, item_ref: str) -> dict[str, Any]:
         flags = Counter(f for s in translation["segments"] for f in s.get("flags", ()))
         data["flags"] = dict(flags)
         data["translation"] = {"engine": translation["engine"], "model": translation["model"]}
+    analysis = _load(ws, outputs.get("analysis.json"))
+    if analysis is not None:  # the full record: tolmach analyse ITEM --json
+        data["analysis"] = {
+            "named": [{"kind": n["kind"], "english": n["english"]} for n in analysis["named"]],
+            "claims": len(analysis["claims"]),
+            "stances": dict(Counter(c["stance"] for c in analysis["claims"])),
+            "note": analysis.get("note", ""),
+        }
     data["files"] = sorted(n for n in outputs if n != "original")
     return data
 

@@ -68,6 +68,11 @@ def test_text_items_through_the_commands(tmp_path: Path) -> None:
         (ids[1], "command", True)
     ]
 
+    code, output = _cli(data, "show", ids[0], "--json")
+    shown = json.loads(output)["analysis"]
+    assert {"kind": "unit", "english": "96th Regiment"} in shown["named"]
+    assert shown["stances"]["complaint"] >= 7
+
     code, output = _cli(data, "show", ids[1])
     assert code == 0, output
     assert "covered only by a blanket retraction (1)" in output
