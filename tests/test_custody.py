@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from conftest import MediaFactory
 from tolmach import custody
+from tolmach.config import Settings
+from tolmach.pipeline import runner
+from tolmach.pipeline.context import StageContext, StageResult
 from tolmach.store.db import open_db
-from tolmach.store.tables import Event, Item
+from tolmach.store.tables import Event, Item, Output
+from tolmach.workspace import Workspace
 
 
 def _item(session: Session, item_id: str) -> None:
@@ -126,4 +135,34 @@ def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
     assert len(entries) == 120
     assert {e["actor"] for e in entries} == {"p1", "p2"}
     assert len({e["prev_hash"] for e in entries}) == 120  # nobody chained onto the same entry
+    assert custody.check_chain(entries) == []
+
+
+def _upper(ctx: StageContext) -> StageResult:
+    return StageResult(files={"upper.txt": ctx.read_bytes("original")[:8].upper()}, engine="fake")
+
+
+def test_ingest_process_and_export_are_logged_and_chained(
+    settings: Settings, media: MediaFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mod = types.ModuleType("tolmach.pipeline._custody_fake")
+    mod.run = _upper  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    ws = Workspace.open(settings)
+    item_id = ws.ingest(media.silent_video(seconds=1)).item_id
+    stage = runner.Stage("upper", "_custody_fake", reads=("original",))
+    runner.process(ws.db, ws.blobs, ws.settings, item_id, stages=(stage,))
+    ws.export(item_id, tmp_path / "out")
+    entries = _entries(ws.db)
+    with ws.db() as session:
+        upper = session.scalars(select(Output).where(Output.name == "upper.txt")).one()
+    ws.close()
+    assert [(e["kind"], e["actor"], e["item_id"]) for e in entries] == [
+        ("captured", "tester", item_id),
+        ("processed", "tester", item_id),
+        ("exported", "tester", item_id),
+    ]
+    assert entries[1]["detail"]["outputs"] == {"upper.txt": upper.sha256}
+    manifest = (tmp_path / "out" / "manifest.json").read_bytes()
+    assert entries[2]["detail"]["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
     assert custody.check_chain(entries) == []
