@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import zipfile
 from datetime import UTC, datetime
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tolmach import __version__, custody, timestamp
 from tolmach.bundle_check import BundleReport, verify_bundle
 from tolmach.errors import InputError
-from tolmach.export import INTERNAL
+from tolmach.export import INTERNAL, safe_name
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
 from tolmach.store.tables import Capture, Event, Timestamp
@@ -41,12 +40,6 @@ __all__ = ["BundleReport", "export_bundle", "verify_bundle"]
 
 SCHEMA = "tolmach.bundle/1"
 _STORED = {".mp4", ".mkv", ".webm", ".mov", ".m4a", ".mp3", ".jpg", ".png", ".wacz", ".zip"}
-
-
-def safe_name(name: str) -> str:
-    """A file name that cannot leave its folder: no separators, no leading dots."""
-    clean = re.sub(r"[^A-Za-z0-9._-]", "_", Path(str(name)).name).lstrip(".")
-    return clean[:120] or "file"
 
 
 def export_bundle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,10 @@ def export_item(
             ),
             _entry("capture.json", capture.record_sha256, 0, {"stage": "ingest"}),
         ]
+        for f in json.loads(capture.files_json or "[]"):  # a URL capture's WACZ, screenshot...
+            if f["sha256"] != item.sha256:  # the media itself is the original
+                how = {"stage": "ingest", "role": f.get("role", ""), "source": capture.url}
+                entries.append(_entry(safe_name(f["name"]), f["sha256"], f["size"], how))
         for run in queries.latest_runs(session, item.id):
             how = {
                 "stage": run.stage,
@@ -88,6 +93,12 @@ def export_item(
             },
         )
     return manifest
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave its folder: no separators, no leading dots."""
+    clean = re.sub(r"[^A-Za-z0-9._-]", "_", Path(str(name)).name).lstrip(".")
+    return clean[:120] or "file"
 
 
 def _entry(name: str, sha: str, size: int, how: dict[str, Any]) -> dict[str, Any]:

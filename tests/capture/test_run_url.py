@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from capture_site import Site, serve
+from capture_site import POST_TEXT, Site, serve
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +37,9 @@ def test_run_url_end_to_end(site: Site, tmp_path: Path) -> None:
     assert capture["source"]["kind"] == "url"
     assert capture["source"]["url"] == site.url("/post/1")
     assert (out / "original.mp4").read_bytes() == site.clip
+    # The page archive and post info travel with the export, listed in the manifest.
+    manifest = json.loads((out / "manifest.json").read_text())
+    by_name = {f["name"]: f for f in manifest["files"]}
+    assert by_name["capture.wacz"]["role"] == "wacz"
+    assert by_name["page.json"]["role"] == "page"
+    assert POST_TEXT in json.loads((out / "page.json").read_text())["text"]
