@@ -114,11 +114,3 @@ def make_wacz(warc: Path, out: Path, pages: list[Page], title: str = "") -> Path
         last = (validated + proc.stderr).strip().splitlines()[-1:] or ["no output"]
         raise ToolError(f"The WACZ made for this capture does not validate: {last[0]}", "")
     return out
-
-
-def validate_wacz(path: Path) -> tuple[bool, str]:
-    """Run ``wacz validate`` on ``path``: (passed, its last line)."""
-    proc = _wacz(["validate", "--file", str(path)], "validating the WACZ")
-    lines = (proc.stdout + proc.stderr).strip().splitlines()
-    last = lines[-1] if lines else f"exit status {proc.returncode}"
-    return proc.returncode == 0, last
