@@ -3,10 +3,11 @@ explanation or retraction; and whether a denial is blanket ("претензий 
 
 The rules look at the source text only, never at the English. They are tried in order, and
 the first that fires decides: an apology or retraction, an explanation ("из-за", "тому що"),
-a blanket denial, a specific denial ("никто не заставлял"), an explicit affirmation
-("обеспечены полностью", "всего хватает"), a complaint (a lack, a negated verb such as "не
-выплатили", "ни разу не", coercion, "за свои деньги"), and otherwise a plain statement on a
-topic counts as an affirmation.
+a blanket denial, a specific denial ("никто не заставлял"), a mention of the previous video,
+an explicit affirmation ("обеспечены полностью", "всего хватает"), a complaint (a lack, a
+negated verb such as "не выплатили", "ни разу не", coercion, "за свои деньги"), something
+handed over ("выдали"); otherwise a plain statement on a topic takes the topic's default
+stance (see ``claims``).
 
     stance_of("Нам не хватает воды")                       # ('complaint', 'не хватает')
     stance_of("Мы обеспечены полностью")                   # ('affirmation', 'обеспечены полностью')
@@ -36,10 +37,13 @@ RETRACTION = _rx(
     r"\bвибач\w*",
     r"\bперепрош\w*",
     r"\bбер\w* (свои |свої )?слова назад",
-    r"\bпредыдущ\w* (видео|ролик\w*|обращени\w*)",
-    r"\bпопередн\w* (відео|ролик\w*|звернен\w*)",
     r"\bопроверг\w*",
     r"\bспростову\w*",
+)
+# Weaker: a mention of the earlier statement, after the explanation rules.
+PREVIOUS = _rx(
+    r"\b(предыдущ|прошл|прежн)\w* (видео|ролик\w*|обращени\w*)",
+    r"\b(попередн|минул)\w* (відео|ролик\w*|звернен\w*)",
 )
 EXPLANATION = _rx(
     r"\bиз-за\b",
@@ -48,6 +52,8 @@ EXPLANATION = _rx(
     r"\bпоскольку\b",
     r"\bв связи с\b",
     r"\bпод влиянием\b",
+    r"\bпод давлением\b",
+    r"\bпід тиском\b",
     r"\bна эмоциях\b",
     r"\bбыло (снято|записано)\b",
     r"\bчерез (те що|втом\w*|емоці\w*|моральн\w*|стрес\w*)",
@@ -66,12 +72,16 @@ BLANKET = _rx(
     r"\b(усе|все) (добре|гаразд|нормально)",
     r"\bне соответству\w* действительност\w*",
     r"\bне відповіда\w* дійсност\w*",
-    r"\b(это|це|все это|усе це) (неправда|ложь|брехня|фейк)",
+    r"\b(неправда|ложь|брехня|фейк)\b",
+    rf"\b(никаких|жодних|ніяких) {_GRIEVANCE}",
+    r"\b(вопросов|питань) (нет|немає|нема|не имеем|не маємо)\b",
+    r"\b(нет|немає|нема) (никаких |жодних )?(вопросов|питань)\b",
 )
 DENIAL = _rx(
     r"\bникто (нас |нам |на нас )?не (заставлял|угрожал|принуждал|бил|давил|запугивал|обижал)\w*",
     r"\bніхто (нас |нам |на нас )?не (змушував|погрожував|примушував|бив|тиснув|залякував)\w*",
-    r"\bне (было|було) (никаких|жодних|никакого|жодного)",
+    r"\bне (было|було) (никаких|жодних|никакого|жодного|ніяких) "
+    r"(проблем|претензи|претензі|угроз|погроз|давлени|тиску|нарушени|порушен)\w*",
     r"\bникакого давления\b",
     r"\bжодного тиску\b",
 )
@@ -85,6 +95,11 @@ AFFIRMATION = _rx(
     r"\b(усього|всього|усе|все) (вистачає|достатньо|є)\b",
     r"\b(в полном объ[её]ме|вовремя|у повному обсязі|вчасно)\b",
     r"(?<!не )(?<!ни )(?<!ні )\b(хватает|вистачає|достаточно|достатньо)\b",
+)
+# Weaker: something was handed over ("выдали") unless the clause also complains ("ржавые").
+RECEIVED = _rx(
+    r"(?<!не )\b(выдали|видали|привезли|підвезли|доставили|получили|отримали|евакуювали|"
+    r"эвакуировали|выплатили|виплатили|вернули|повернули)\b",
 )
 COMPLAINT = _rx(
     r"\bне хвата\w*",
@@ -121,11 +136,14 @@ COMPLAINT = _rx(
     r"\b(закончил\w*|кончил\w*|закінчил\w*|пуст(ые|ая|ой)|порожн\w*|урезал\w*|урізал\w*)",
     r"\b(вскрыва\w*|розкрива\w*|с опозданием|із запізненням|через (месяц|місяць))",
     r"\b(хотя|хоча) (обещали|обіцяли)",
+    r"\bраз (в|на) (\w+ )?(сутки|день|неделю|дня|дней|дні|днів|добу|тиждень)",
+    r"\b(лишь|только|лише|тільки) через\b",
+    r"\b(до сих пор|досі|так и|так і) не\b",
     r"\bугрожа\w*",
     r"\bпогрожу\w*",
     r"\b(бросили|кинули|обманул\w*|обманыва\w*|обманю\w*)",
     r"\b(задержива\w*|затриму\w*|отказыва\w*|відмовля\w*)",
-    r"\b(воруют|крадуть|отбира\w*|відбира\w*)",
+    r"\b(воруют|крадуть|отбира\w*|відбира\w*|забрал\w*|забрав\w*|отобрал\w*|відібрав\w*)",
     r"\b(плох\w*|погано|ужасн\w*|жахлив\w*|гнил\w*)",
     r"\b(голода\w*|голоду\w*|мерзн\w*|замерза\w*)",
     r"\bне \w+",
@@ -146,7 +164,13 @@ def stance_of(text: str, has_topic: bool = True) -> tuple[str, bool, str]:
     m = BLANKET.search(low)
     if m:
         return "denial", True, m.group()
-    for stance, rx in (("denial", DENIAL), ("affirmation", AFFIRMATION), ("complaint", COMPLAINT)):
+    for stance, rx in (
+        ("denial", DENIAL),
+        ("retraction", PREVIOUS),
+        ("affirmation", AFFIRMATION),
+        ("complaint", COMPLAINT),
+        ("affirmation", RECEIVED),
+    ):
         m = rx.search(low)
         if m:
             return stance, False, m.group()
