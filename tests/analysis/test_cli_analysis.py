@@ -96,3 +96,30 @@ def test_bad_text_input_exits_cleanly(tmp_path: Path) -> None:
     assert code == 2 and "--text" in output
     code, output = _cli(data, "analyse", "nosuchitem")
     assert code == 3
+
+
+def test_ukrainian_text_item(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    post = tmp_path / "post.txt"
+    post.write_text(
+        "Ми, бійці 47-ї окремої механізованої бригади, з грудня під Авдіївкою. "
+        "Нам не вистачає набоїв і води. Командир Олександр Петренко погрожує нам.",
+        encoding="utf-8",
+    )
+    code, output = _cli(data, "ingest", "--text", str(post), "--lang", "uk", "--json")
+    assert code == 0, output
+    item = json.loads(output)["item_id"]
+    assert _cli(data, "process", item)[0] == 0
+    code, output = _cli(data, "analyse", item, "--json")
+    result = json.loads(output)
+    assert result["language"] == "uk"
+    named = {(e["kind"], e["english"]) for e in result["named"]}
+    assert {
+        ("unit", "47th Separate Mechanised Brigade"),
+        ("place", "Avdiivka"),
+        ("person", "Oleksandr Petrenko"),
+        ("date", "since December"),
+    } <= named
+    pairs = [(c["topic"], c["stance"]) for c in result["claims"]]
+    assert ("equipment", "complaint") in pairs and ("water", "complaint") in pairs
+    assert ("threats", "complaint") in pairs
