@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from case_96th import ENGLISH, VIDEO_1, VIDEO_2
+from sqlalchemy import select
 
 from tolmach.analysis import store
 from tolmach.config import Settings
 from tolmach.engines.fake import FakeTranslator
 from tolmach.pipeline import translate
 from tolmach.pipeline.text_item import ingest_text
+from tolmach.store.tables import Capture
 from tolmach.workspace import Workspace
 
 
@@ -101,3 +103,16 @@ def test_confirming_a_link_survives_a_refresh(ws: Workspace, tmp_path: Path) -> 
     result = store.report(ws, first)
     confirmed = {r["kind"]: r["confirmed"] for r in result["links"]}
     assert confirmed["retracts"] is True and confirmed["same-unit"] is False
+
+
+def test_post_time_and_account_from_url_captures(ws: Workspace, tmp_path: Path) -> None:
+    """Two statements that name nothing in common, posted by the same account 5 hours apart."""
+    first = _ingest(ws, tmp_path, "a.txt", "Нам не хватает воды.")
+    second = _ingest(ws, tmp_path, "b.txt", "Нам не дают отпуск.")
+    with ws.db.begin() as session:
+        for item_id, posted in ((first, "2026-01-10T08:00:00Z"), (second, "2026-01-10T13:00:00Z")):
+            cap = session.scalars(select(Capture).where(Capture.item_id == item_id)).one()
+            cap.page_json = json.dumps({"uploader_id": "chan-96", "posted_at": posted})
+    (link,) = [r for r in store.report(ws, second)["links"] if r["kind"] == "follow-up"]
+    assert (link["item_id"], link["other_id"]) == (second, first)
+    assert link["shared"]["account"] == ["chan-96"] and link["hours"] == 5.0

@@ -73,3 +73,14 @@ def test_inferred_link_needs_apology_answers_and_time() -> None:
     assert all(s.detail["basis"] == "inferred" for s in near)
     late = suggest(ItemFacts("a", T0, first), ItemFacts("b", T0 + timedelta(days=30), recant))
     assert late == []
+
+
+def test_same_source_account_makes_a_follow_up() -> None:
+    first = _analysis("Нам не хватает воды.")
+    later = _analysis("Нам не дают отпуск.")
+    a = ItemFacts("a", T0, first, account="channel-1")
+    b = ItemFacts("b", T0 + timedelta(hours=3), later, account="channel-1")
+    (link,) = suggest(a, b)
+    assert (link.kind, link.detail["shared"]["account"]) == ("follow-up", ["channel-1"])
+    other = ItemFacts("b", T0 + timedelta(hours=3), later, account="channel-2")
+    assert suggest(a, other) == []

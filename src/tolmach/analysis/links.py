@@ -4,8 +4,9 @@ Two items are compared by what their analyses name (units by number and type, pl
 people by English name) and by when they were captured. Kinds written here:
 
 - ``same-unit``: both name the same unit ("96th Regiment").
-- ``follow-up``: the later one was captured within ``window_h`` hours of the earlier and they
-  share a unit, a place or a person.
+- ``follow-up``: the later one was posted (or, where the post time is unknown, captured)
+  within ``window_h`` hours of the earlier and they share a unit, a place, a person or the
+  source account that posted them.
 - ``retracts``: the later one takes back or blanket-denies at least one complaint of the
   earlier one (``retractions.view``), or apologises for a previous statement while sharing a
   unit, place or person.
@@ -31,8 +32,9 @@ WINDOW_H = 72.0
 @dataclass(frozen=True)
 class ItemFacts:
     id: str
-    at: datetime  # when it was captured (or posted, where known)
+    at: datetime  # when it was posted, where known, else when it was captured (UTC)
     analysis: dict[str, Any]
+    account: str = ""  # the source account that posted it (a URL capture's uploader)
 
     def names(self, kind: str) -> set[str]:
         got = {e["english"] for e in self.analysis.get("entities", ()) if e["kind"] == kind}
@@ -63,6 +65,7 @@ def suggest(a: ItemFacts, b: ItemFacts, window_h: float = WINDOW_H) -> list[Sugg
         kind: sorted(earlier.names(kind) & later.names(kind))
         for kind in ("unit", "place", "person")
     }
+    shared["account"] = [earlier.account] if earlier.account == later.account != "" else []
     hours = (later.at - earlier.at).total_seconds() / 3600
     result = retractions.view(earlier.analysis["claims"], later.analysis["claims"])
     n = retractions.counts(result)
@@ -71,7 +74,8 @@ def suggest(a: ItemFacts, b: ItemFacts, window_h: float = WINDOW_H) -> list[Sugg
     basis = "named"
     if not any(shared.values()) and apology and answered and hours <= window_h:
         basis = "inferred"
-        shared = {kind: sorted(earlier.names(kind)) for kind in shared}
+        shared = {kind: sorted(earlier.names(kind)) for kind in ("unit", "place", "person")}
+        shared["account"] = []
     base = {"confirmed": False, "basis": basis, "shared": shared}
     out: list[Suggested] = []
     if shared["unit"]:

@@ -11,6 +11,7 @@ view of the earlier item's claims by the later one's.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -31,14 +32,33 @@ def analysis_of(ws: Workspace, item_id: str) -> dict[str, Any] | None:
     return data
 
 
+def _posted(item: Item) -> tuple[datetime, str]:
+    """When and by which account an item was posted, from its URL captures' page info;
+    the time it was first captured (and no account) where none says."""
+    for cap in item.captures:
+        page = json.loads(cap.page_json or "{}")
+        account = str(page.get("uploader_id") or page.get("uploader") or "")
+        posted = page.get("posted_at")
+        if isinstance(posted, str) and posted:
+            try:
+                at = datetime.fromisoformat(posted.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            at = at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+            return at, account
+        if account:
+            return item.created_at, account
+    return item.created_at, ""
+
+
 def _facts(ws: Workspace) -> dict[str, links.ItemFacts]:
     with ws.db() as session:
-        items = [(i.id, i.created_at) for i in session.scalars(select(Item)).all()]
+        items = [(i.id, *_posted(i)) for i in session.scalars(select(Item)).all()]
     out: dict[str, links.ItemFacts] = {}
-    for item_id, at in items:
+    for item_id, at, account in items:
         data = analysis_of(ws, item_id)
         if data is not None:
-            out[item_id] = links.ItemFacts(item_id, at, data)
+            out[item_id] = links.ItemFacts(item_id, at, data, account)
     return out
 
 
