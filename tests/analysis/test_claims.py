@@ -56,10 +56,10 @@ def test_coordinated_topics_give_one_claim_each() -> None:
 
 
 def test_heaviest_topic_wins_when_not_coordinated() -> None:
-    # command, equipment and money are all named; the claim is about equipment
+    # command and equipment are named; the claim is about equipment
     (claim,) = extract("Командование заставляет нас покупать снаряжение за свои деньги.", "ru")
     assert (claim.topic, claim.stance) == ("equipment", "complaint")
-    assert set(claim.also) == {"command", "pay"}
+    assert set(claim.also) == {"command"}  # "за свои деньги" says who paid: not a pay claim
 
 
 def test_clauses_split_at_but_and_between_full_clauses() -> None:

@@ -96,15 +96,25 @@ def _merge(
     out: list[tuple[int, int]] = []
     for s, e, weak in pieces:
         piece = text[s:e]
+        left = text[out[-1][0] : out[-1][1]] if out else ""
         if out and (
             not _useful(piece, language, tax)
             or (weak and not _clause_like(piece, language))
-            or not _useful(text[out[-1][0] : out[-1][1]], language, tax)
+            or not _useful(left, language, tax)
+            or (weak and _halves(left, piece, language, tax))
         ):
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
     return out
+
+
+def _halves(left: str, right: str, language: str, tax: topics.Taxonomy) -> bool:
+    """A topic with no stance on the left, a stance with no topic on the right of a comma
+    ("Питна вода привозна, її дають по пів літра"): one claim, not two."""
+    left_topic = bool(tax.hits(lexicon.tokens(left, language)))
+    right_topic = bool(tax.hits(lexicon.tokens(right, language)))
+    return left_topic and not right_topic and not stance.has_marker(left)
 
 
 def _coordinated(hits: list[topics.Hit], toks: list[lexicon.Token], text: str) -> list[str]:
@@ -138,7 +148,13 @@ def _topics_of(
 ) -> tuple[list[str], list[str]]:
     """(main topics, other topics) of the clause text[s:e] by keywords."""
     toks = lexicon.tokens(text[s:e], language)
-    hits = tax.hits(toks)
+    own = {"свой", "свій", "власний", "собственный"}
+    # "за свои деньги" says who paid, not that the claim is about pay
+    hits = [
+        h
+        for h in tax.hits(toks)
+        if not (h.topic == "pay" and h.token and toks[h.token - 1].lemma in own)
+    ]
     if not hits:
         return [], []
     score: dict[str, int] = {}
