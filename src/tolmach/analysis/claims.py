@@ -29,7 +29,7 @@ EMBED_MIN = 0.84
 # topic's default stance for a clause no stance rule fires on.
 STANCE_MARGIN = 0.01
 DEFAULT_EVIDENCE = "(no marker)"
-MAX_CLAUSES = 200_000  # more is not a statement: the rest is left out and reported
+MAX_CLAUSES = 200_000  # more is not a statement: clauses past this are left out
 
 _SPLIT = re.compile(r",\s+(?:но|а|однако|зато|але|проте|однак)\s+|;\s+|\s+[—–]\s+|,\s+")
 # No split before an alternative, a conjunction, a relative clause, or a negated predicate
@@ -164,7 +164,7 @@ def _topics_of(
     top = [t for t in score if score[t] == best]
     group = _coordinated(hits, toks, text[s:e])
     if len(group) > 1 and any(t in group for t in top):
-        main = [t for t in group if score[t] >= min(score[g] for g in group)]
+        main = group
     else:
         main = [sorted(top, key=lambda t: min(h.token for h in hits if h.topic == t))[0]]
     if topics.GENERAL in main and len(score) > 1:  # "претензий к командованию": command
@@ -226,8 +226,6 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
             if not main:
                 pending.append((s, e, kind, blanket, evidence))
                 continue
-            if blanket and main == [topics.GENERAL]:
-                main = [topics.GENERAL]
             for topic in main:
                 also = tuple(t for t in [*main, *others] if t != topic)
                 found.append(
