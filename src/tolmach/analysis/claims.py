@@ -38,6 +38,7 @@ _NO_SPLIT_BEFORE = re.compile(
     r"(?:либо|или|ни|то|або|чи|ні|ані|и|і|та|котор\w*|які?|який|яку|що|чтобы|щоб|не)\b",
     re.IGNORECASE,
 )
+_LACK = {"без", "нет", "немає", "нема", "хватает", "вистачає", "бракує", "нехватка", "нестача"}
 _CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
@@ -159,7 +160,9 @@ def _topics_of(
         return [], []
     score: dict[str, int] = {}
     for h in hits:
-        score[h.topic] = score.get(h.topic, 0) + h.weight
+        # what is said to be lacking ("без зброї", "нет воды") is what the claim is about
+        lacking = h.token and toks[h.token - 1].text.lower() in _LACK
+        score[h.topic] = score.get(h.topic, 0) + h.weight + (2 if lacking else 0)
     best = max(score.values())
     top = [t for t in score if score[t] == best]
     group = _coordinated(hits, toks, text[s:e])
