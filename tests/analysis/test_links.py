@@ -84,3 +84,18 @@ def test_same_source_account_makes_a_follow_up() -> None:
     assert (link.kind, link.detail["shared"]["account"]) == ("follow-up", ["channel-1"])
     other = ItemFacts("b", T0 + timedelta(hours=3), later, account="channel-2")
     assert suggest(a, other) == []
+
+
+def test_blanket_naming_topics_covers_what_they_cover() -> None:
+    first = _analysis(
+        "Медицинской помощи нет. Нам не выдают зимние вещи. Командование скрывает потери."
+    )
+    later = _analysis("У нас нет претензий ни к командованию, ни к снабжению.")
+    view = retractions.view(first["claims"], later["claims"])
+    # supplies covers medical and clothing; the losses claim names the command
+    assert sorted(e["claim"]["topic"] for e in view["blanket"]) == [
+        "casualties",
+        "clothing",
+        "medical",
+    ]
+    assert view["never_addressed"] == []

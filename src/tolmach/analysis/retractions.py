@@ -6,7 +6,8 @@ Each complaint of the earlier item lands in exactly one group:
   supplied" covers water, food, clothing and equipment), takes the opposite stance
   (an affirmation or a specific denial).
 - ``blanket``: only a blanket denial speaks to it: "претензий к командованию не имеем" covers
-  the claims on command (as topic, or named in the claim); "претензий не имеем" covers all.
+  the claims on command (as topic, or named in the claim), "ни к снабжению" those on water,
+  food, clothing, equipment and medical care; "претензий не имеем" covers all.
 - ``never_addressed``: nothing later speaks to it. An apology for "the previous video" is
   shown beside the groups but does not, by itself, take back any one claim.
 
@@ -28,9 +29,15 @@ def _brief(claim: dict[str, Any]) -> dict[str, Any]:
     return {k: claim.get(k) for k in keys}
 
 
-def _covers_blanket(blanket: dict[str, Any], claim: dict[str, Any]) -> bool:
-    target = blanket["topic"]
-    return target == topics.GENERAL or target == claim["topic"] or target in claim.get("also", ())
+def _covers_blanket(blanket: dict[str, Any], claim: dict[str, Any], tax: topics.Taxonomy) -> bool:
+    """A blanket denial covers a claim on a topic it names (or one such a topic covers: "к
+    снабжению" answers water, clothing, ...), a claim that names one of its topics, or every
+    claim when it names no topic."""
+    if blanket["topic"] == topics.GENERAL:
+        return True
+    named = {blanket["topic"], *blanket.get("also", ())} - {topics.GENERAL}
+    also = set(claim.get("also", ()))
+    return any(tax.answers(t, claim["topic"]) or t in also for t in named)
 
 
 def view(
@@ -54,7 +61,7 @@ def view(
         if by:
             groups["retracted"].append({"claim": _brief(claim), "by": [_brief(c) for c in by]})
             continue
-        cover = [c for c in blankets if _covers_blanket(c, claim)]
+        cover = [c for c in blankets if _covers_blanket(c, claim, tax)]
         if cover:
             groups["blanket"].append({"claim": _brief(claim), "by": [_brief(c) for c in cover]})
         else:
