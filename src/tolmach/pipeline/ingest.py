@@ -58,6 +58,7 @@ class CaptureRow:
     url: str = ""
     page_json: str = "{}"
     files_json: str = "[]"
+    item_kind: str = ""  # "text" for a text item; else video or audio from the media facts
 
 
 def check_media(path: Path, settings: Settings) -> dict[str, Any]:
@@ -155,8 +156,8 @@ def _record(
                 sha256=sha,
                 size=record["size"],
                 ext=row.ext,
-                kind="video" if media.has_video(facts) else "audio",
-                duration=facts["duration"],
+                kind=row.item_kind or ("video" if media.has_video(facts) else "audio"),
+                duration=facts.get("duration", 0.0),
                 media_json=json.dumps(facts),
             )
             session.add(item)

@@ -10,22 +10,19 @@ and analyse treat it like speech; probe, transcribe and render do not run on tex
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import __version__, custody
 from tolmach.analysis import lexicon
 from tolmach.config import Settings
 from tolmach.errors import InputError, NotFoundError
 from tolmach.models import Segment, Transcript
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
-from tolmach.pipeline.ingest import ITEM_ID_LEN, Ingested
+from tolmach.pipeline.ingest import CaptureRow, Ingested, capture_record, store_capture
 from tolmach.store.blobs import BlobStore
-from tolmach.store.tables import Capture, Item
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -59,53 +56,10 @@ def ingest_text(
     sha, size = blobs.put_bytes(data)
     captured = datetime.now(UTC)
     facts: dict[str, Any] = {"text": {"language": language, "chars": len(text)}}
-    record: dict[str, Any] = {
-        "schema": "tolmach.capture/1",
-        "item_id": sha[:ITEM_ID_LEN],
-        "source": {"kind": "text", "path": str(path.resolve()), "name": path.name},
-        "sha256": sha,
-        "size": size,
-        "captured_at": captured.isoformat().replace("+00:00", "Z"),
-        "operator": settings.operator,
-        "tool": {"name": "tolmach", "version": __version__},
-        "media": facts,
-    }
-    rec_sha, _ = blobs.put_bytes(json.dumps(record, ensure_ascii=False, indent=2).encode())
-    with db.begin() as session:
-        item = session.get(Item, sha[:ITEM_ID_LEN])
-        new = item is None
-        if item is None:
-            item = Item(
-                id=sha[:ITEM_ID_LEN],
-                sha256=sha,
-                size=size,
-                ext="txt",
-                kind="text",
-                duration=0.0,
-                media_json=json.dumps(facts),
-            )
-            session.add(item)
-            session.flush()
-        cap = Capture(
-            item_id=item.id,
-            source=str(path.resolve()),
-            captured_at=captured.replace(tzinfo=None),
-            operator=settings.operator,
-            tool_version=__version__,
-            record_sha256=rec_sha,
-            kind="file",
-        )
-        session.add(cap)
-        session.flush()
-        custody.append(
-            session,
-            kind="captured",
-            actor=settings.operator,
-            item_id=item.id,
-            subject=cap.source,
-            detail={"capture": cap.id, "source": cap.source, "record_sha256": rec_sha},
-        )
-        return Ingested(item.id, cap.id, new, record)
+    source = {"kind": "text", "path": str(path.resolve()), "name": path.name}
+    record = capture_record(settings, sha, size, captured, source, facts)
+    row = CaptureRow(source=str(path.resolve()), ext="txt", item_kind="text")
+    return store_capture(db, blobs, settings, record, captured, row)
 
 
 def transcript_of(text: str, language: str) -> Transcript:
