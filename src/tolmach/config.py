@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     mt_ct2_path: str = Field("", description="Folder of a CTranslate2 translation model.")
     mt_context: int = Field(2, description="Neighbouring segments given to the translator.")
     mt_timeout_s: float = Field(120.0, description="Timeout of one translation request.")
+    mt_examples: int = Field(
+        8, description="llama: similar example pairs from the bundled bank per segment (0: none)."
+    )
+    mt_threads: int = Field(0, description="CPU threads for the llama engine (0: all cores).")
     glossary: Path | None = Field(None, description="A glossary TSV of fixed translations.")
 
     render_vertical: bool = Field(True, description="Also render the 9:16 clip.")

@@ -17,7 +17,7 @@ from typing import Any
 
 from tolmach import catalog, glossary
 from tolmach.config import Settings
-from tolmach.engines import mt_prompt
+from tolmach.engines import mt_examples, mt_prompt
 from tolmach.engines.mt_base import TranslationRequest
 from tolmach.errors import EngineError, ModelError
 from tolmach.models import ModelRef
@@ -27,15 +27,18 @@ log = logging.getLogger(__name__)
 N_CTX = 2048
 
 
-def load_llama(path: Path, n_ctx: int = N_CTX) -> Any:
-    """A ``llama_cpp.Llama`` for ``path`` (quiet, all cores); ``ModelError`` if it will not load."""
+def load_llama(path: Path, n_ctx: int = N_CTX, threads: int = 0) -> Any:
+    """A ``llama_cpp.Llama`` for ``path`` (quiet; ``threads`` 0: all cores).
+
+    ``ModelError`` if it will not load.
+    """
     from llama_cpp import Llama
 
     try:
         return Llama(
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=os.cpu_count() or 1,
+            n_threads=threads or os.cpu_count() or 1,
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
@@ -67,7 +70,8 @@ class LlamaTranslator:
 
     def __init__(self, settings: Settings) -> None:
         path, self._ref = catalog.load(settings.models_dir, settings.mt_model)
-        self._llm = load_llama(path)
+        self._llm = load_llama(path, threads=settings.mt_threads)
+        self._k = settings.mt_examples
         self._n_ctx = N_CTX
         self._known = {e.english for e in glossary.load(settings.glossary).entries}
 
@@ -77,18 +81,20 @@ class LlamaTranslator:
     def translate(self, request: TranslationRequest) -> str:
         if not request.text.strip():
             return ""
-        prompt = mt_prompt.completion_prompt(request)
+        examples = mt_examples.nearest(request.source_language, request.text, self._k)
+        prompt = mt_prompt.completion_prompt(request, examples)
         budget = mt_prompt.max_tokens(request.text)
         if self._too_long(prompt, budget):
-            # Context is optional: drop it rather than overflow the window.
+            # Context and retrieved examples are optional: drop them rather than overflow.
             request = TranslationRequest(
                 request.text, request.source_language, glossary=request.glossary
             )
+            examples = []
             prompt = mt_prompt.completion_prompt(request)
         english = complete(self._llm, prompt, budget, mt_prompt.STOP)
         if mt_prompt.cyrillic_share(english) > 0.3:
             # The model echoed the source instead of translating: retry with plain labels.
-            retry = mt_prompt.labelled_prompt(request)
+            retry = mt_prompt.labelled_prompt(request, examples)
             english = complete(self._llm, retry, budget, ("\n",))
         english = mt_prompt.trim_loop(english)
         return mt_prompt.enforce_glossary(english, request.glossary, self._known)

@@ -11,6 +11,9 @@ completion: a one-line header, two dozen example pairs in a tagged format, then 
 The examples mix everyday sentences with soldiers' statements (leave, pay, water, regiments,
 commanders) so the model sees both registers; Ukrainian segments get Ukrainian examples. The
 fixed part comes first so llama.cpp reuses its evaluated prefix from one segment to the next.
+After it come a few pairs retrieved for this segment from the bundled example bank
+(``mt_examples``; setting ``mt_examples``), most similar last, in the same tagged format: they
+show the model the words of the segment translated, which a fixed list cannot.
 Tagged lines measured better than "Russian:/English:" labels and better than longer example
 lists (see docs/benchmarks.md).
 """
@@ -18,7 +21,7 @@ lists (see docs/benchmarks.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from tolmach.engines.mt_base import TranslationRequest
 
@@ -154,10 +157,20 @@ def terms_line(glossary: Mapping[str, str]) -> str:
     return "; ".join(f"{term} = {english}" for term, english in glossary.items())
 
 
-def completion_prompt(request: TranslationRequest) -> str:
-    """The full completion prompt for one segment (fixed prefix, then context, terms, text)."""
+def example_lines(language: str, examples: Sequence[tuple[str, str]]) -> str:
+    """Retrieved example pairs in the prompt's format, the most similar (first) placed last."""
+    tag = _tag(language)
+    return "".join(f"<{tag}> {one_line(s)}\n<en> {one_line(e)}\n\n" for s, e in examples[::-1])
+
+
+def completion_prompt(request: TranslationRequest, examples: Sequence[tuple[str, str]] = ()) -> str:
+    """The full completion prompt for one segment.
+
+    The fixed prefix, then ``examples`` (pairs retrieved for this segment, most similar
+    first; see ``mt_examples``), then context, terms and the text.
+    """
     tag = _tag(request.source_language)
-    parts = [prefix(request.source_language)]
+    parts = [prefix(request.source_language), example_lines(request.source_language, examples)]
     if ctx := context_line(request):
         parts.append(f"<context> {ctx}\n")
     if request.glossary:
@@ -166,12 +179,13 @@ def completion_prompt(request: TranslationRequest) -> str:
     return "".join(parts)
 
 
-def labelled_prompt(request: TranslationRequest) -> str:
+def labelled_prompt(request: TranslationRequest, retrieved: Sequence[tuple[str, str]] = ()) -> str:
     """A plainer "Russian:/English:" prompt, the retry when the tagged one echoes the source."""
     tag = _tag(request.source_language)
     name = LANGUAGE_NAMES[tag]
     examples = _EXAMPLES_UK if tag == "uk" else _EXAMPLES_RU
-    lines = [f"{name}: {src}\nEnglish: {en}\n\n" for src, en in examples]
+    pairs = [*examples, *((one_line(s), one_line(e)) for s, e in retrieved[::-1])]
+    lines = [f"{name}: {src}\nEnglish: {en}\n\n" for src, en in pairs]
     return "".join(lines) + f"{name}: {one_line(request.text)}\nEnglish:"
 
 
