@@ -4,12 +4,14 @@ A small base model translates the words it has seen translated. Besides its fixe
 the prompt gets the ``k`` pairs of a shipped bank (data/mt-examples/{ru,uk}-en.tsv.gz,
 Tatoeba sentences, see the README there) whose source sentence is most like the segment:
 
-    nearest("ru", "Где моя пуговица?", 3)   # [("Я потерял пуговицу.", "I lost a button."), ...]
+    nearest("ru", "Где моя пуговица?", 2)
+    # [("На твоей рубашке не хватает пуговицы.", "Your shirt has a button missing."),
+    #  ("У вас не найдётся иголки? Мне нужно пуговицу пришить.", "Do you have a needle ...")]
 
 Similarity is a TF-IDF dot product over character 4-grams of the words (with word
 boundaries, so "пуговица" and "пуговицу" share most of theirs) plus the words' first five
 letters, a crude stem, divided by the square root of the pair's vector length. The bank is
-read and indexed on first use (well under a second); a query takes about a millisecond.
+read and indexed on first use (well under a second); a query well under a millisecond.
 """
 
 from __future__ import annotations
