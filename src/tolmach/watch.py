@@ -147,22 +147,17 @@ def _record(
         ]
         outcomes = {c.outcome for c in seen}
         before = item.source_status
+        kind = ""
         if "live" in outcomes:
             item.source_status, item.source_deleted_at = "live", None
-            if before == "deleted":
-                custody.append(
-                    session,
-                    kind="source-restored",
-                    actor=settings.operator,
-                    item_id=item_id,
-                    subject=seen[0].url,
-                    detail={"checks": checks},
-                )
+            kind = "source-restored" if before == "deleted" else ""
         elif outcomes == {"deleted"} and before != "deleted":
             item.source_status, item.source_deleted_at = "deleted", max(c.at for c in seen)
+            kind = "source-deleted"
+        if kind:
             custody.append(
                 session,
-                kind="source-deleted",
+                kind=kind,
                 actor=settings.operator,
                 item_id=item_id,
                 subject=seen[0].url,

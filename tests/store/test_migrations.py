@@ -9,18 +9,26 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
 
 from tolmach.store.db import MIGRATIONS, make_engine, migrate
 from tolmach.store.tables import Base
 
 
-def test_upgrade_with_data_downgrade_and_schema_matches(tmp_path: Path) -> None:
+def _store_at(tmp_path: Path, revision: str) -> tuple[Engine, Config]:
+    """A new SQLite store migrated only as far as ``revision``."""
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
+    return engine, cfg
+
+
+def test_upgrade_with_data_downgrade_and_schema_matches(tmp_path: Path) -> None:
+    engine, cfg = _store_at(tmp_path, "0001")
+    with engine.begin() as conn:
         conn.exec_driver_sql(
             "insert into items values ('abc', 'x', 1, 'mp4', 'video', 1.0, '{}', "
             "'2026-01-01', 'ingested')"
@@ -39,4 +47,30 @@ def test_upgrade_with_data_downgrade_and_schema_matches(tmp_path: Path) -> None:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")
         assert conn.exec_driver_sql("select count(*) from events").fetchone() == (1,)
+        command.upgrade(cfg, "head")
+
+
+def test_claims_table_up_and_down(tmp_path: Path) -> None:
+    engine, cfg = _store_at(tmp_path, "0002")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into items (id, sha256, size, ext, kind, duration, media_json, created_at, "
+            "status, source_status) values ('abc', 'x', 1, 'txt', 'text', 0.0, '{}', "
+            "'2026-01-01', 'ingested', 'unknown')"
+        )
+    migrate(engine)
+    with engine.begin() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        conn.exec_driver_sql(
+            "insert into claims (item_id, number, topic, stance, blanket, text, english, "
+            "analysis_sha256) values ('abc', 1, 'water', 'complaint', 0, 'Нет воды', '', 'y')"
+        )
+        row = conn.exec_driver_sql("select topic, t_start from claims").fetchone()
+    assert row == ("water", None)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+        tables = {r[0] for r in conn.exec_driver_sql("select name from sqlite_master")}
+        assert "claims" not in tables and "items" in tables
+        assert conn.exec_driver_sql("select count(*) from items").fetchone() == (1,)
         command.upgrade(cfg, "head")
