@@ -39,7 +39,7 @@ def _rows(lang: str) -> list[tuple[int, str, str]]:
 def _tatoeba(lang: str) -> tuple[list[str], list[str]]:
     folder, ext = FILES[lang]
     if not (TATOEBA / folder).is_dir():
-        pytest.skip("the Tatoeba test files are not in ../shared/data/mt/tatoeba")
+        pytest.fail("the Tatoeba test files are not in ../shared/data/mt/tatoeba")
     src = (TATOEBA / folder / f"tatoeba-test-v2021-08-07.{ext}").read_text().splitlines()
     eng = (TATOEBA / folder / "tatoeba-test-v2021-08-07.eng").read_text().splitlines()
     return src, eng
