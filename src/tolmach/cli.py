@@ -280,6 +280,7 @@ from tolmach import cli_proof  # noqa: E402, F401, I001
 from tolmach import cli_watch  # noqa: E402, F401
 from tolmach import cli_analysis  # noqa: E402, F401
 from tolmach import cli_capture  # noqa: E402, F401
+from tolmach import cli_desk  # noqa: E402, F401
 
 
 def main() -> None:

@@ -124,6 +124,29 @@ class Settings(BaseSettings):
         description="User-Agent sent when a source URL is checked.",
     )
 
+    web_host: str = Field("127.0.0.1", description="Address `tolmach serve` listens on.")
+    web_port: int = Field(8765, description="Port `tolmach serve` listens on.")
+    web_public_url: str = Field(
+        "", description="The desk's public address, for links in the feed and JSON-LD."
+    )
+    web_max_upload_bytes: int = Field(
+        2 * 1024**3, description="Refuse an upload larger than this (bytes)."
+    )
+    web_session_hours: float = Field(12.0, description="A sign-in lasts this many hours.")
+    web_secure_cookies: bool = Field(
+        False, description="Mark session cookies Secure (set when the desk is served over HTTPS)."
+    )
+    web_login_attempts: int = Field(
+        5, description="Failed sign-ins allowed per name or address in the login window."
+    )
+    web_login_window_s: float = Field(
+        900.0, description="The window of `web_login_attempts`, in seconds."
+    )
+    web_job_workers: int = Field(1, description="Jobs the desk runs at once.")
+    web_job_nice: int = Field(
+        10, description="Niceness of job processes, so that pages stay fast while jobs run."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -9,10 +9,22 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from tolmach.store import desk  # noqa: F401  (its tables join Base.metadata)
 from tolmach.store.db import MIGRATIONS, make_engine, migrate
 from tolmach.store.tables import Base
+
+
+def _schema_diff(conn: Connection) -> list[object]:
+    """What the migrated schema lacks or has beyond the declared tables (the FTS5 index and
+    its shadow tables are made by the migration alone)."""
+
+    def declared(obj: object, name: str | None, type_: str, *_: object) -> bool:
+        return not (type_ == "table" and (name or "").startswith("segment_search"))
+
+    ctx = MigrationContext.configure(conn, opts={"include_object": declared})
+    return list(compare_metadata(ctx, Base.metadata))
 
 
 def _store_at(tmp_path: Path, revision: str) -> tuple[Engine, Config]:
@@ -39,7 +51,7 @@ def test_upgrade_with_data_downgrade_and_schema_matches(tmp_path: Path) -> None:
         )
     migrate(engine)
     with engine.begin() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert _schema_diff(conn) == []
         item = conn.exec_driver_sql("select source_status from items").fetchone()
         event = conn.exec_driver_sql("select item_id, hash from events").fetchone()
     assert item == ("unknown",) and event == ("abc", "")
@@ -60,7 +72,7 @@ def test_claims_table_up_and_down(tmp_path: Path) -> None:
         )
     migrate(engine)
     with engine.begin() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert _schema_diff(conn) == []
         conn.exec_driver_sql(
             "insert into claims (item_id, number, topic, stance, blanket, text, english, "
             "analysis_sha256) values ('abc', 1, 'water', 'complaint', 0, 'Нет воды', '', 'y')"
@@ -73,4 +85,26 @@ def test_claims_table_up_and_down(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.exec_driver_sql("select name from sqlite_master")}
         assert "claims" not in tables and "items" in tables
         assert conn.exec_driver_sql("select count(*) from items").fetchone() == (1,)
+        command.upgrade(cfg, "head")
+
+
+def test_desk_tables_up_and_down(tmp_path: Path) -> None:
+    engine, cfg = _store_at(tmp_path, "0003")
+    migrate(engine)
+    with engine.begin() as conn:
+        assert _schema_diff(conn) == []
+        conn.exec_driver_sql(
+            "insert into segment_search (source, english, item_id, seg, t_start, t_end) "
+            "values ('Нам не выплатили деньги', 'We were not paid', 'abc', 3, 1.5, 4.0)"
+        )
+        hit = conn.exec_driver_sql(
+            "select seg from segment_search where segment_search match 'выплатили'"
+        ).fetchone()
+    assert hit == (3,)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        assert not conn.exec_driver_sql(
+            "select name from sqlite_master where name in ('users', 'segment_search')"
+        ).fetchall()
         command.upgrade(cfg, "head")

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from tolmach.store import desk  # noqa: F401  (its tables join Base.metadata)
 from tolmach.store.tables import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,115 @@
+"""The web desk: a FastAPI app of server-rendered pages (Jinja2 + htmx) and a JSON API.
+
+    app = create_app(Settings(data_dir=...))     # `tolmach serve` runs it with uvicorn
+
+Each area of the desk is a router in ``tolmach.web.routes``; the JSON API lives under
+``/api`` in the same routers and is the only part in the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tolmach import __version__
+from tolmach.config import Settings
+from tolmach.errors import InputError, NotFoundError, TolmachError
+from tolmach.web.deps import AuthRequired, Desk, Forbidden, render
+from tolmach.workspace import Workspace
+
+HERE = Path(__file__).parent
+ROUTERS = ("auth", "intake", "items", "review", "connections", "search", "public")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _error(request: Request, status: int, message: str, hint: str = "") -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": message, "hint": hint}, status_code=status)
+    return render(request, "error.html", {"message": message, "hint": hint}, status)
+
+
+def _status_of(exc: TolmachError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InputError):
+        return 400
+    return 500
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from tolmach.web.jobs import JobQueue
+
+        desk.jobs = JobQueue(desk.ws, settings)
+        desk.jobs.start()
+        try:
+            yield
+        finally:
+            desk.jobs.stop()
+            desk.ws.close()
+
+    app = FastAPI(
+        title="tolmach desk",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=HERE / "templates")
+    desk = Desk(settings, Workspace.open(settings), templates)
+    app.state.desk = desk
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(f"tolmach.web.routes.{name}").router)
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response
+
+    @app.exception_handler(AuthRequired)
+    async def _auth(request: Request, exc: AuthRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"error": "Sign in first."}, status_code=401)
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return _error(request, 403, exc.why)
+
+    @app.exception_handler(TolmachError)
+    async def _tolmach(request: Request, exc: TolmachError) -> Response:
+        return _error(request, _status_of(exc), exc.message, exc.hint)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail))
+
+    return app

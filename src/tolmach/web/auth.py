@@ -1,0 +1,155 @@
+"""Accounts, sign-ins and API tokens for the web desk.
+
+Passwords are hashed with argon2. A sign-in or API token is a random secret given to the
+client once; the database keeps only its sha256, so a copy of the database signs no one in.
+
+    user = add_user(session, "olena", "editor", "a long passphrase")
+    token, web = sign_in(session, settings, "olena", "a long passphrase", "10.0.0.5")
+    who = session_user(session, token)        # (User, WebSession) or None
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tolmach.config import Settings
+from tolmach.errors import InputError, NotFoundError
+from tolmach.store.desk import ROLES, ApiToken, LoginAttempt, User, WebSession
+from tolmach.store.tables import utcnow
+
+_hasher = PasswordHasher()
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+
+
+class TooManyAttempts(InputError):
+    """Too many failed sign-ins for a name or an address in the login window."""
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def add_user(session: Session, name: str, role: str, password: str) -> User:
+    name = name.strip().lower()
+    if not NAME.match(name):
+        raise InputError(
+            f"{name!r} is not a usable account name.",
+            "Use 2-64 lower-case letters, digits, '.', '_' or '-'.",
+        )
+    if role not in ROLES:
+        raise InputError(f"Unknown role {role!r}.", f"Choose one of: {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"The password is shorter than {MIN_PASSWORD} characters.")
+    if session.scalars(select(User).where(User.name == name)).first() is not None:
+        raise InputError(f"An account {name!r} exists already.")
+    user = User(name=name, role=role, password_hash=_hasher.hash(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, name: str) -> User:
+    user = session.scalars(select(User).where(User.name == name.strip().lower())).first()
+    if user is None:
+        raise NotFoundError(f"No account {name!r}.", "Run `tolmach users list` to see them.")
+    return user
+
+
+def _failures(session: Session, settings: Settings, name: str, address: str) -> int:
+    since = utcnow() - timedelta(seconds=settings.web_login_window_s)
+    by_name = select(func.count()).where(
+        LoginAttempt.name == name, LoginAttempt.at >= since, LoginAttempt.ok.is_(False)
+    )
+    by_addr = select(func.count()).where(
+        LoginAttempt.address == address, LoginAttempt.at >= since, LoginAttempt.ok.is_(False)
+    )
+    return max(session.scalar(by_name) or 0, session.scalar(by_addr) or 0)
+
+
+def sign_in(
+    session: Session, settings: Settings, name: str, password: str, address: str
+) -> tuple[str, WebSession]:
+    """Check a name and password; return the cookie token and its session row.
+
+    Raises ``TooManyAttempts`` once the name or the address has failed
+    ``web_login_attempts`` times in the window (even with the right password), and
+    ``InputError`` with one message for a wrong name or a wrong password.
+    """
+    name = name.strip().lower()[:64]
+    if _failures(session, settings, name, address) >= settings.web_login_attempts:
+        raise TooManyAttempts(
+            "Too many failed sign-ins.",
+            f"Wait {settings.web_login_window_s / 60:.0f} minutes or ask an admin.",
+        )
+    user = session.scalars(select(User).where(User.name == name)).first()
+    ok = False
+    if user is not None and not user.disabled:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # the same work either way: no timing hint that a name exists
+    session.add(LoginAttempt(name=name, address=address[:64], ok=ok))
+    if not ok or user is None:
+        session.flush()
+        raise InputError("Wrong name or password.")
+    token = secrets.token_urlsafe(32)
+    web = WebSession(
+        token_sha256=digest(token),
+        user_id=user.id,
+        csrf=secrets.token_urlsafe(32),
+        expires_at=utcnow() + timedelta(hours=settings.web_session_hours),
+    )
+    session.add(web)
+    session.flush()
+    return token, web
+
+
+def session_user(session: Session, token: str) -> tuple[User, WebSession] | None:
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_sha256 == digest(token))
+    ).first()
+    if web is None or web.revoked_at is not None or web.expires_at <= utcnow():
+        return None
+    user = session.get(User, web.user_id)
+    if user is None or user.disabled:
+        return None
+    return user, web
+
+
+def sign_out(session: Session, token: str) -> None:
+    """Revoke a sign-in: the same cookie replayed later signs no one in."""
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_sha256 == digest(token))
+    ).first()
+    if web is not None and web.revoked_at is None:
+        web.revoked_at = utcnow()
+
+
+def new_token(session: Session, user: User, name: str) -> str:
+    """A new API token for ``user``; shown once, stored as its sha256."""
+    token = "tmk_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=digest(token)))
+    session.flush()
+    return token
+
+
+def token_user(session: Session, token: str) -> User | None:
+    row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == digest(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled:
+        return None
+    row.last_used_at = utcnow()
+    return user

@@ -1,0 +1,1 @@
+"""Routers of the desk, one module per area; see tolmach.web.app.ROUTERS."""

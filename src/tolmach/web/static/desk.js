@@ -1,0 +1,2 @@
+// tolmach desk: small behaviours the pages share. No inline scripts (the CSP forbids them).
+"use strict";
