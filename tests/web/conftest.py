@@ -3,6 +3,7 @@ clients signed in as each of them."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,3 +44,40 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
     assert r.status_code == 303, r.text
     home = client.get("/items")
     return home.text.split('"X-CSRF-Token": "', 1)[1].split('"', 1)[0]
+
+
+@pytest.fixture(scope="session")
+def processed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A data folder holding one item really processed end to end (ffmpeg, Whisper, the
+    offline translator, render, analysis) from a clip of real Russian speech: made once per
+    test session and copied by ``item_client``."""
+    from conftest import MediaFactory
+    from tolmach.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("desk-store")
+    clip = MediaFactory(root / "media").speech_video("обращение 96 полка.mp4")
+    ws = Workspace.open(Settings(data_dir=root / "data", operator="tester"))
+    try:
+        item_id = ws.ingest(clip).item_id
+        ws.process(item_id)
+    finally:
+        ws.close()
+    return root / "data", item_id
+
+
+@pytest.fixture
+def item_client(
+    processed_store: tuple[Path, str], tmp_path: Path
+) -> Iterator[tuple[TestClient, str]]:
+    """An anonymous client of a desk (accounts as in ``app_client``) over a copy of the
+    processed store, and the processed item's id. Models are shared, not copied."""
+    template, item_id = processed_store
+    data = tmp_path / "data"
+    shutil.copytree(template, data, ignore=shutil.ignore_patterns("models", "work"))
+    (data / "models").symlink_to(template / "models", target_is_directory=True)
+    app = create_app(Settings(data_dir=data, operator="tester"))
+    with app.state.desk.ws.db.begin() as session:
+        for role in ROLES:
+            auth.add_user(session, role, role, PASSWORD)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client, item_id
