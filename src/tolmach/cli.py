@@ -20,6 +20,7 @@ from tolmach.cli_base import (
     load_settings,
     models_app,
     out,
+    report_ingested,
     subs_app,
     workspace,
 )
@@ -114,13 +115,7 @@ def ingest(
     ws = workspace()
     with ingest_progress(err, as_json or not err.is_terminal) as on_bytes:
         ingested = _ingest(ws, source, on_bytes)
-    for warning in ingested.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    if as_json:
-        emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
-    else:
-        state = "new item" if ingested.new_item else "already stored; new capture record"
-        out.print(f"{ingested.item_id}  {state}")
+    report_ingested(ingested, as_json)
 
 
 @app.command()

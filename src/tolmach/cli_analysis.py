@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tolmach.analysis import store
-from tolmach.cli_base import JsonOpt, app, emit, err, handled, out, workspace
+from tolmach.cli_base import JsonOpt, app, emit, err, handled, out, report_ingested, workspace
 from tolmach.errors import InputError, NotFoundError
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
@@ -22,11 +22,7 @@ def ingest_text_command(text: Path | None, lang: str, as_json: bool) -> None:
         raise InputError("Nothing to ingest.", "Give a file, a URL, or --text FILE --lang ru|uk.")
     ws = workspace()
     ingested = ingest_text(ws.db, ws.blobs, ws.settings, text, lang)
-    if as_json:
-        emit({"item_id": ingested.item_id, "new": ingested.new_item, "capture": ingested.record})
-    else:
-        state = "new text item" if ingested.new_item else "already stored; new capture record"
-        out.print(f"{ingested.item_id}  {state}")
+    report_ingested(ingested, as_json, "text item")
 
 
 def _analysis(ws: Workspace, item: str) -> tuple[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ from rich.console import Console
 from tolmach import log
 from tolmach.config import Settings
 from tolmach.errors import ConfigError, TolmachError
+from tolmach.pipeline.ingest import Ingested
 from tolmach.workspace import Workspace
 
 app = typer.Typer(
@@ -86,3 +87,21 @@ def workspace(**extra: Any) -> Workspace:
 
 def emit(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def report_ingested(ingested: Ingested, as_json: bool, noun: str = "item") -> None:
+    """What ``ingest`` prints: warnings (also in the JSON), the item id and whether it is new."""
+    for warning in ingested.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if as_json:
+        emit(
+            {
+                "item_id": ingested.item_id,
+                "new": ingested.new_item,
+                "capture": ingested.record,
+                "warnings": list(ingested.warnings),
+            }
+        )
+    else:
+        state = f"new {noun}" if ingested.new_item else "already stored; new capture record"
+        out.print(f"{ingested.item_id}  {state}")

@@ -151,7 +151,11 @@ def test_direct_link_and_redirect_and_file_share_one_item(
 
 def test_cli_ingest_url(site: Site, tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"TOLMACH_CAPTURE_SCREENSHOT": "false", "TOLMACH_OPERATOR": "cli-tester"}
+    env = {
+        "TOLMACH_CAPTURE_SCREENSHOT": "false",
+        "TOLMACH_OPERATOR": "cli-tester",
+        "TOLMACH_TSA_URL": "http://127.0.0.1:9/tsa",  # nothing listens: the capture stays
+    }
     res = runner.invoke(
         app,
         ["--data-dir", str(tmp_path / "d"), "ingest", site.url("/post/1"), "--json"],
@@ -160,6 +164,7 @@ def test_cli_ingest_url(site: Site, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["new"] is True
+    assert len(data["warnings"]) == 1 and data["warnings"][0].startswith("not timestamped")
     assert data["capture"]["source"]["kind"] == "url"
     assert data["capture"]["operator"] == "cli-tester"
 
