@@ -1,9 +1,10 @@
-"""Commands for the proof layer: `verify`, `verify-bundle` and `stamp`."""
+"""Commands for the proof layer: `verify`, `verify-bundle`, `stamp` and `anchor`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -14,22 +15,33 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from tolmach import bundle, timestamp
+from tolmach import anchor, bundle, timestamp
 from tolmach.cli_base import JsonOpt, app, emit, err, handled, out, workspace
+from tolmach.errors import InputError
 from tolmach.verify import verify_store
 
 
 @app.command("verify")
 @handled
-def verify_cmd(as_json: JsonOpt = False) -> None:
+def verify_cmd(
+    as_json: JsonOpt = False,
+    anchor_files: Annotated[
+        list[Path] | None,
+        typer.Option("--anchor", help="An anchor receipt kept outside the store (repeatable)."),
+    ] = None,
+) -> None:
     """Re-hash every blob and recompute the custody log; list everything changed or missing."""
+    receipts = [_read_receipt(p) for p in anchor_files or []]
     ws = workspace()
     quiet = as_json or not err.is_terminal
     columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress("hashing", *columns, console=err, disable=quiet) as bar:
         task = bar.add_task("hashing", total=None)
         report = verify_store(
-            ws.db, ws.blobs, lambda done, total: bar.update(task, completed=done, total=total)
+            ws.db,
+            ws.blobs,
+            lambda done, total: bar.update(task, completed=done, total=total),
+            receipts,
         )
     ws.close()
     if as_json:
@@ -40,7 +52,8 @@ def verify_cmd(as_json: JsonOpt = False) -> None:
         gb = report.bytes / 1e9
         summary = (
             f"{report.blobs} blobs ({gb:.2f} GB), {report.events} custody entries, "
-            f"{report.captures} captures, {report.timestamps} timestamps checked"
+            f"{report.captures} captures, {report.timestamps} timestamps, "
+            f"{report.anchors} anchors checked"
         )
         if report.ok:
             out.print(f"[green]intact[/]: {summary}", highlight=False)
@@ -98,3 +111,41 @@ def stamp_cmd(
         )
     if made:
         out.print(f"{len(made)} capture{'s' if len(made) > 1 else ''} timestamped")
+
+
+def _read_receipt(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"Cannot read the anchor receipt {path}: {exc}.") from None
+    if not isinstance(data, dict) or data.get("schema") != anchor.SCHEMA:
+        raise InputError(
+            f"{path} is not a tolmach anchor receipt.", "Give a file `anchor --out` wrote."
+        )
+    return data
+
+
+@app.command("anchor")
+@handled
+def anchor_cmd(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write the receipt here (keep it elsewhere).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Timestamp the head of the custody log (RFC 3161, from tsa_url), so that deleting its
+    newest entries shows in `tolmach verify`."""
+    ws = workspace()
+    row = anchor.make_anchor(ws.db, ws.blobs, ws.settings)
+    data = anchor.receipt(row, ws.blobs)
+    ws.close()
+    if out_file is not None:
+        out_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if as_json:
+        emit(data)
+    else:
+        out.print(
+            f"custody log anchored at entry {row.event_id} ({row.head_hash[:16]}), "
+            f"{data['gen_time']} by {row.tsa_url}",
+            highlight=False,
+        )

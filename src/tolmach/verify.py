@@ -8,7 +8,10 @@ What is checked, and what a finding means:
   and per item (``chain-broken``: an entry was deleted or inserted); entries from before the
   chain existed are sealed first, as the next append would seal them;
 - each capture row agrees with its capture record and its custody entry (``capture-changed``);
-- each timestamp token is over the capture record's hash (``timestamp-mismatch``).
+- each timestamp token is over the capture record's hash (``timestamp-mismatch``);
+- each anchor of the custody log, stored or given as a receipt kept elsewhere, still holds: the
+  entry it anchors is there with the anchored hash and the token is over it
+  (``anchor-broken``: the newest entries were deleted, or the log rewritten).
 
 Blobs are hashed in a thread pool (hashlib releases the GIL) with large reads.
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -26,9 +29,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import custody, timestamp
+from tolmach import anchor, custody, timestamp
 from tolmach.store.blobs import BlobStore, Progress
-from tolmach.store.tables import Capture, Event, Item, Output, SourceCheck, StageRun, Timestamp
+from tolmach.store.tables import (
+    Capture,
+    ChainAnchor,
+    Event,
+    Item,
+    Output,
+    SourceCheck,
+    StageRun,
+    Timestamp,
+)
 
 BUFFER = 8 * 1024 * 1024
 
@@ -51,6 +63,7 @@ class Report:
     events: int = 0
     captures: int = 0
     timestamps: int = 0
+    anchors: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,6 +78,7 @@ class Report:
                 "events": self.events,
                 "captures": self.captures,
                 "timestamps": self.timestamps,
+                "anchors": self.anchors,
             },
             "problems": [asdict(f) for f in self.findings],
         }
@@ -121,6 +135,8 @@ def _referenced(session: Session) -> dict[str, list[str]]:
         add(ts.token_sha256, f"timestamp token {ts.id} of capture {ts.capture_id}")
     for sc in session.scalars(select(SourceCheck)):
         add(sc.evidence_sha256, f"source check {sc.id} of item {sc.item_id}")
+    for an in session.scalars(select(ChainAnchor)):
+        add(an.token_sha256, f"timestamp token of custody anchor {an.id}")
     return refs
 
 
@@ -220,8 +236,19 @@ def check_timestamps(session: Session, blobs: BlobStore, report: Report) -> None
             report.findings.append(Finding("timestamp-mismatch", subject, why))
 
 
+def check_anchors(
+    session: Session, blobs: BlobStore, report: Report, receipts: Sequence[dict[str, Any]]
+) -> None:
+    report.anchors = len(receipts) + len(session.scalars(select(ChainAnchor.id)).all())
+    for subject, why in anchor.check(session, blobs, receipts):
+        report.findings.append(Finding("anchor-broken", subject, why))
+
+
 def verify_store(
-    db: sessionmaker[Session], blobs: BlobStore, on_progress: Progress | None = None
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    on_progress: Progress | None = None,
+    receipts: Sequence[dict[str, Any]] = (),
 ) -> Report:
     """Check everything in the store; the report lists every finding (none: all intact)."""
     report = Report()
@@ -230,5 +257,6 @@ def verify_store(
         check_events(session, report)
         check_captures(session, blobs, report)
         check_timestamps(session, blobs, report)
+        check_anchors(session, blobs, report, receipts)
         check_blobs(session, blobs, report, on_progress)
     return report

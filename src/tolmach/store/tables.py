@@ -192,3 +192,17 @@ class ClaimRow(Base):
     t_start: Mapped[float | None] = mapped_column(default=None)
     t_end: Mapped[float | None] = mapped_column(default=None)
     analysis_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ChainAnchor(Base):
+    """An RFC 3161 token over the hash of the custody log's newest entry at one moment: once
+    anchored, no entry up to ``event_id`` can be deleted or changed unnoticed."""
+
+    __tablename__ = "chain_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int]  # the head entry when anchored
+    head_hash: Mapped[str] = mapped_column(String(64))
+    tsa_url: Mapped[str] = mapped_column(Text)
+    token_sha256: Mapped[str] = mapped_column(String(64))  # the DER token, in the blob store
+    gen_time: Mapped[datetime]
