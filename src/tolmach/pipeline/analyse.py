@@ -6,8 +6,9 @@ than Russian or Ukrainian gives an analysis with no entities or claims and a not
 
     result = run(ctx)      # StageResult(files={"analysis.json": ...}, summary={...})
 
-``record`` keeps the claims as ``claims`` rows too (replacing the item's earlier ones, in the
-run's transaction), so that claims can be queried across items by topic and stance.
+``record`` keeps the claims as ``claims`` rows and the named entities as ``item_entities`` rows
+too (replacing the item's earlier ones, in the run's transaction), so that claims can be
+queried across items by topic and stance, and each entity's mentions followed across items.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tolmach.analysis import lexicon
 from tolmach.config import Settings
 from tolmach.models import Transcript, Translation
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
+from tolmach.store.desk import EntityRow
 from tolmach.store.tables import ClaimRow
 
 log = logging.getLogger(__name__)
@@ -136,14 +138,38 @@ def run(ctx: StageContext) -> StageResult:
     )
 
 
+def entity_rows(item_id: str, entities: list[dict[str, Any]]) -> list[EntityRow]:
+    """One row per distinct (kind, English name): its spellings, count and first mention."""
+    mentions: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in entities:
+        mentions.setdefault((e["kind"], e["english"]), []).append(e)
+    rows = []
+    for (kind, name), found in mentions.items():
+        times = [m["t_start"] for m in found if m.get("t_start") is not None]
+        rows.append(
+            EntityRow(
+                item_id=item_id,
+                kind=kind,
+                name=name,
+                source=", ".join(dict.fromkeys(m["text"] for m in found)),
+                count=len(found),
+                t_start=min(times) if times else None,
+            )
+        )
+    return rows
+
+
 def record(session: Session, settings: Settings, item_id: str, result: StageResult) -> None:
-    """Replace the item's ``claims`` rows with those of this analysis."""
+    """Replace the item's ``claims`` and ``item_entities`` rows with those of this analysis."""
     data = result.files.get("analysis.json")
     if not isinstance(data, bytes):
         return
     sha = hashlib.sha256(data).hexdigest()
+    analysis = json.loads(data)
+    session.execute(delete(EntityRow).where(EntityRow.item_id == item_id))
+    session.add_all(entity_rows(item_id, analysis["entities"]))
     session.execute(delete(ClaimRow).where(ClaimRow.item_id == item_id))
-    for c in json.loads(data)["claims"]:
+    for c in analysis["claims"]:
         session.add(
             ClaimRow(
                 item_id=item_id,
