@@ -3,9 +3,12 @@
 Passwords are hashed with argon2. A sign-in or API token is a random secret given to the
 client once; the database keeps only its sha256, so a copy of the database signs no one in.
 
-    user = add_user(session, "olena", "editor", "a long passphrase")
+    user = add_user(session, "olena", "editor", "a long passphrase", by="admin")
     token, web = sign_in(session, settings, "olena", "a long passphrase", "10.0.0.5")
     who = session_user(session, token)        # (User, WebSession) or None
+
+Changes to accounts (added, disabled, password set, API token made or revoked) are appended
+to the custody log, never with a secret in them.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tolmach import custody
 from tolmach.config import Settings
 from tolmach.errors import InputError, NotFoundError
 from tolmach.store.desk import ROLES, ApiToken, LoginAttempt, User, WebSession
@@ -28,6 +32,7 @@ from tolmach.store.tables import utcnow
 _hasher = PasswordHasher()
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 would take longer; nobody types more
 
 
 class TooManyAttempts(InputError):
@@ -38,7 +43,17 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add_user(session: Session, name: str, role: str, password: str) -> User:
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(
+            f"The password is shorter than {MIN_PASSWORD} characters.",
+            "Choose a longer one: a few unrelated words make a good passphrase.",
+        )
+    if len(password) > MAX_PASSWORD:
+        raise InputError(f"The password is longer than {MAX_PASSWORD} characters.")
+
+
+def add_user(session: Session, name: str, role: str, password: str, by: str = "setup") -> User:
     name = name.strip().lower()
     if not NAME.match(name):
         raise InputError(
@@ -47,13 +62,47 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
         )
     if role not in ROLES:
         raise InputError(f"Unknown role {role!r}.", f"Choose one of: {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"The password is shorter than {MIN_PASSWORD} characters.")
+    _check_password(password)
     if session.scalars(select(User).where(User.name == name)).first() is not None:
-        raise InputError(f"An account {name!r} exists already.")
+        raise InputError(f"An account {name!r} exists already.", "Choose another name.")
     user = User(name=name, role=role, password_hash=_hasher.hash(password))
     session.add(user)
     session.flush()
+    custody.append(session, kind="account_added", actor=by, subject=name, detail={"role": role})
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def disable_user(session: Session, name: str, by: str) -> User:
+    """Disable an account: its sign-ins end and its API tokens stop working."""
+    user = get_user(session, name)
+    if user.name == by:
+        raise InputError("You cannot disable your own account.", "Ask another admin.")
+    if not user.disabled:
+        user.disabled = True
+        _end_sessions(session, user)
+        custody.append(session, kind="account_disabled", actor=by, subject=user.name)
+    return user
+
+
+def set_password(session: Session, name: str, password: str, by: str) -> User:
+    """Give an account a new password; its open sign-ins end."""
+    user = get_user(session, name)
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    _end_sessions(session, user)
+    custody.append(session, kind="password_set", actor=by, subject=user.name)
     return user
 
 
@@ -85,6 +134,7 @@ def sign_in(
     ``InputError`` with one message for a wrong name or a wrong password.
     """
     name = name.strip().lower()[:64]
+    password = password[: MAX_PASSWORD + 1]  # too long never matches, and costs no more
     if _failures(session, settings, name, address) >= settings.web_login_attempts:
         raise TooManyAttempts(
             "Too many failed sign-ins.",
@@ -136,12 +186,42 @@ def sign_out(session: Session, token: str) -> None:
         web.revoked_at = utcnow()
 
 
-def new_token(session: Session, user: User, name: str) -> str:
+def new_token(session: Session, user: User, label: str) -> str:
     """A new API token for ``user``; shown once, stored as its sha256."""
+    label = label.strip()
+    if not label or len(label) > 64:
+        raise InputError(
+            "An API token needs a label of 1-64 characters.",
+            "Name it after the script or machine that will use it.",
+        )
     token = "tmk_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:64], token_sha256=digest(token)))
+    row = ApiToken(user_id=user.id, name=label, token_sha256=digest(token))
+    session.add(row)
     session.flush()
+    custody.append(
+        session, kind="token_created", actor=user.name, subject=user.name,
+        detail={"token": row.id, "label": label},
+    )  # fmt: skip
     return token
+
+
+def user_tokens(session: Session, user: User) -> list[ApiToken]:
+    q = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    return list(session.scalars(q))
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s own API tokens."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFoundError(f"You have no API token {token_id}.", "See your account page.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        custody.append(
+            session, kind="token_revoked", actor=user.name, subject=user.name,
+            detail={"token": row.id},
+        )  # fmt: skip
+    return row
 
 
 def token_user(session: Session, token: str) -> User | None:
@@ -153,3 +233,12 @@ def token_user(session: Session, token: str) -> User | None:
         return None
     row.last_used_at = utcnow()
     return user
+
+
+def safe_next(target: str, default: str = "/items") -> str:
+    """``target`` if it is a path on this desk (one leading "/"), else ``default``: a sign-in
+    link must not send anyone to another site ("//evil.example", "/\\evil.example")."""
+    local = target.startswith("/") and not target.startswith("//")
+    if not local or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return default
+    return target
