@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated
+import sys
+from typing import Annotated, Any
 
 import typer
 
-from tolmach.cli_base import app, err, handled, load_settings, out, workspace
+from tolmach.cli_base import JsonOpt, app, emit, err, handled, load_settings, out, workspace
 from tolmach.errors import InputError
 from tolmach.web import auth
 
@@ -58,5 +59,61 @@ def users_add(
     """Create an account (the password is asked for, or read from TOLMACH_PASSWORD)."""
     ws = workspace()
     with ws.db.begin() as session:
-        user = auth.add_user(session, name, role, _password(name))
+        user = auth.add_user(session, name, role, _password(name), by=ws.settings.operator)
         out.print(f"{user.name}  {user.role}")
+
+
+@users_app.command("list")
+@handled
+def users_list(json_out: JsonOpt = False) -> None:
+    """List the desk's accounts."""
+    ws = workspace()
+    with ws.db() as session:
+        rows: list[dict[str, Any]] = [
+            {"name": u.name, "role": u.role, "disabled": u.disabled,
+             "created_at": u.created_at.isoformat() + "Z"}
+            for u in auth.list_users(session)
+        ]  # fmt: skip
+    if json_out:
+        emit(rows)
+        return
+    if not rows:
+        err.print("No accounts yet: add one with `tolmach users add NAME --role admin`.")
+    for row in rows:
+        state = "  disabled" if row["disabled"] else ""
+        out.print(f"{row['name']}  {row['role']}  since {row['created_at'][:10]}{state}")
+
+
+@users_app.command("disable")
+@handled
+def users_disable(name: str) -> None:
+    """Disable an account: its sign-ins end and its API tokens stop working."""
+    ws = workspace()
+    with ws.db.begin() as session:
+        user = auth.disable_user(session, name, by=ws.settings.operator)
+        out.print(f"{user.name}  disabled")
+
+
+@users_app.command("password")
+@handled
+def users_password(name: str) -> None:
+    """Set an account's password (asked for, or read from TOLMACH_PASSWORD); it is signed
+    out everywhere."""
+    ws = workspace()
+    with ws.db.begin() as session:
+        user = auth.get_user(session, name)
+        auth.set_password(session, user.name, _password(user.name), by=ws.settings.operator)
+        out.print(f"{user.name}  password set")
+
+
+@users_app.command("token")
+@handled
+def users_token(
+    name: str,
+    label: Annotated[str, typer.Option(help="What the token is for, e.g. 'archive sync'.")],
+) -> None:
+    """Make an API token for an account and print it (once: only its hash is kept)."""
+    ws = workspace()
+    with ws.db.begin() as session:
+        token = auth.new_token(session, auth.get_user(session, name), label)
+    sys.stdout.write(token + "\n")
