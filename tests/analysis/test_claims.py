@@ -111,7 +111,41 @@ def test_taxonomy_file_is_checked() -> None:
 
 
 def test_stance_examples_lean_the_right_way() -> None:
-    from tolmach.analysis.stance import example_margins
+    from tolmach.analysis.polarity import example_margins
 
     broken, fine = example_margins(["Техника у нас вся поломана.", "Нам всё привезли."])
     assert broken > 0 > fine
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "stance"),
+    [
+        ("Довольствие больше не задерживают", "ru", "affirmation"),
+        ("Нас там никогда не били", "ru", "denial"),
+        ("Ротний постійно ображає хлопців", "uk", "complaint"),
+        ("Не бросайте нас здесь", "ru", "complaint"),
+        ("Нормальной обуви нам так и не дали", "ru", "complaint"),
+        ("Патронов выдают по три штуки", "ru", "complaint"),
+        ("Хлеба дают полбуханки на пятерых", "ru", "complaint"),
+        ("Ми чекаємо на заміну тижнями", "uk", "complaint"),
+        ("Никакого давления на нас со стороны начальства не было", "ru", "denial"),
+        ("Жодних погроз від командира не надходило", "uk", "denial"),
+        ("Продукты подвозят без перебоев", "ru", "affirmation"),
+        ("Мы были злы и уставшие", "ru", "explanation"),
+    ],
+)
+def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
+    assert stance_of(text, language=language)[0] == stance
+
+
+def test_stance_word_alone_is_no_claim_without_a_topic() -> None:
+    assert stance_of("Сегодня тепло", has_topic=False)[0] == ""
+    assert stance_of("Обед сегодня тёплый", has_topic=True)[0] == "affirmation"
+
+
+def test_a_recantation_leans_plain_statements_towards_affirmation() -> None:
+    grievance = extract("Нам не выплатили деньги. Нас держат в подвале неделю.", "ru")
+    assert grievance[-1].stance == "complaint" and "stance_margin" in grievance[-1].extra
+    recant = extract("Приносим извинения. Кормят нас теперь в столовой.", "ru")
+    assert recant[-1].topic == "food" and recant[-1].stance == "affirmation"
+    assert "stance_margin" in recant[-1].extra

@@ -4,10 +4,12 @@ explanation or retraction; and whether a denial is blanket ("претензий 
 The rules look at the source text only, never at the English. They are tried in order, and
 the first that fires decides: an apology or retraction, an explanation ("из-за", "тому що"),
 a blanket denial, a specific denial ("никто не заставлял"), a mention of the previous video,
-an explicit affirmation ("обеспечены полностью", "всего хватает"), a complaint (a lack, a
-negated verb such as "не выплатили", "ни разу не", coercion, "за свои деньги"), something
-handed over ("выдали"); otherwise a plain statement on a topic takes the topic's default
-stance (see ``claims``).
+an explicit affirmation ("обеспечены полностью", "всего хватает"), a negated stance word
+(``polarity``: "не задерживают", "нас не били"), a complaint (a lack, a negated verb such as
+"не выплатили", "ни разу не", a quantity or a duration: "по одной бутылке на двоих",
+"сутками"), a complaint word ("оскорбляют"), something handed over ("выдали"), an
+affirmation word ("быстро"); otherwise a plain statement on a topic is decided by the stance
+examples or takes the topic's default stance (see ``claims``).
 
     stance_of("Нам не хватает воды")                       # ('complaint', 'не хватает')
     stance_of("Мы обеспечены полностью")                   # ('affirmation', 'обеспечены полностью')
@@ -15,14 +17,9 @@ stance (see ``claims``).
 
 from __future__ import annotations
 
-import functools
 import re
-from importlib.resources import files as package_files
-from pathlib import Path
 
-import numpy as np
-
-from tolmach.analysis import lexicon
+from tolmach.analysis import polarity
 
 STANCES = ("complaint", "denial", "affirmation", "explanation", "retraction")
 
@@ -68,6 +65,14 @@ EXPLANATION = _rx(
     r"\bпід впливом\b",
     r"\bна емоціях\b",
     r"\bбуло (знято|записано)\b",
+    r"\b(расстроенн|засмучен|пригнічен)\w* (чувств|почутт|стан)\w*",
+    r"\b(в|у) (состоянии|стані) (аффекта|афекту|отчаяния|відчаю)",
+    r"\b(на нервах|в сердцах|зопалу|зосліпу|не подумав\w*|необдуманно|необдумано)\b",
+    r"\b(ввели|ввел\w*) (нас )?(в заблуждение|в оману)",
+    r"\b(спровоцирова|провокац|підбурю|підбурил|под диктовку|під диктовку)\w*",
+    r"\b(мы|ми) (были|були) (\w+ )?"
+    r"(уставш|устал|втомлен|измотан|виснажен|расстроен|засмучен|зл|пьян|п['’]ян)\w*",
+    r"\b(чтобы|чтоб|щоб|щоби) (мы |ми )?(записали|записать|сняли|зняли|сказали|наговорили)\b",
 )
 _GRIEVANCE = r"(претензи\w*|претензі\w*|жалоб\w*|скарг\w*|нарікан\w*)"
 BLANKET = _rx(
@@ -83,6 +88,10 @@ BLANKET = _rx(
     r"\b(вопросов|питань) (нет|немає|нема|не имеем|не маємо)\b",
     r"\b(нет|немає|нема) (никаких |жодних )?(вопросов|питань)\b",
 )
+_WRONGS = (
+    r"(проблем|претензи|претензі|угроз|погроз|давлени|тиску|нарушени|порушен|насили|"
+    r"избиени|побитт|оскорблени|унижени|принижен|принуждени|примус)\w*"
+)
 DENIAL = _rx(
     r"\bникто (нас |нам |на нас )?не "
     r"(заставлял|угрожал|принуждал|бил|избивал|давил|запугивал|обижал|издевал)\w*",
@@ -92,6 +101,7 @@ DENIAL = _rx(
     r"(проблем|претензи|претензі|угроз|погроз|давлени|тиску|нарушени|порушен)\w*",
     r"\bникакого давления\b",
     r"\bжодного тиску\b",
+    rf"\b(никак|жодн|ніяк)\w* {_WRONGS}[^.!?]{{0,60}}?\bне (было|було|поступало|надходило)\b",
 )
 AFFIRMATION = _rx(
     r"\bобеспечен\w* (полностью|всем|в полном)",
@@ -103,6 +113,11 @@ AFFIRMATION = _rx(
     r"\b(усього|всього|усе|все) (вистачає|достатньо|є)\b",
     r"\b(в полном объ[её]ме|вовремя|у повному обсязі|вчасно)\b",
     r"(?<!не )(?<!ни )(?<!ні )\b(хватает|вистачає|достаточно|достатньо)\b",
+    r"(?<!не )\b(в достатке|в достатку|вдоволь|с избытком|в избытке|с запасом|з запасом)\b",
+    r"\bни в ч[её]м не нужда\w*",
+    r"\bні в чому не (потребу|нужда)\w*",
+    r"\bбез (задерж|затрим|перебо|опоздани|запізнен)\w*",
+    r"(?<!не )\b(своевременно|своєчасно|по графику|за графіком|в срок|у строк)\b",
 )
 # Weaker: something was handed over ("выдали") unless the clause also complains ("ржавые").
 RECEIVED = _rx(
@@ -161,15 +176,29 @@ COMPLAINT = _rx(
     r"\b(воруют|крадуть|отбира\w*|відбира\w*|забрал\w*|забрав\w*|отобрал\w*|відібрав\w*)",
     r"\b(плох\w*|погано|ужасн\w*|жахлив\w*|гнил\w*)",
     r"\b(голода\w*|голоду\w*|мерзн\w*|замерза\w*)",
+    r"\b(сутками|неделями|месяцами|часами|добами|тижнями|місяцями|годинами)\b",
+    r"\b(уже|вже) (\w+ )?(полгода|півроку|год|рік|месяц\w*|місяц\w*|недел\w*|тижн\w*)\b",
+    r"\bна (двоих|троих|четверых|пятерых|десятерых|двох|трьох|чотирьох|п['’]?ятьох|взвод)\b",
+    r"\bпо (одн\w*|один|две|дві|два|три|половин\w*|чуть|трохи|немного|ложк\w*|пачк\w*)\b",
+    r"\b(старого|старих|стар\w+) (образц|зразк)\w*",
+    r"\b(советск\w*|радянськ\w*)\b",
+    r"\b(никакой|никакого|никаких|ніякої|ніякого|ніяких|жодної|жодного|жодних)\b",
+    r"\b(хотя|хоча) (мы|ми|нам|нас|у нас|в нас)\b",
+    r"\b(нарушени|порушен)\w*",
+    r"\b(на убой|на мясо|на м['’]ясо|пушечн\w* мяс\w*|гарматн\w* м['’]яс\w*)",
+    r"\b(как скот|як худобу|как рабов|як рабів|как собак|як собак)\b",
+    r"\b(за|на) донат\w*",
+    r"\b(сами|самі) (\w+ )?(купу|покупа|достава|діста|добува|чини|ремонту|лагод)\w*",
     r"\bне \w+",
 )
 
 
-def stance_of(text: str, has_topic: bool = True) -> tuple[str, bool, str]:
+def stance_of(text: str, has_topic: bool = True, language: str = "ru") -> tuple[str, bool, str]:
     """(stance, blanket, evidence) for one clause; stance "" when nothing fires.
 
     ``has_topic``: whether the clause names a topic; a plain statement without a topic and
-    without any marker is no claim at all.
+    without any marker is no claim at all. ``language`` picks the dictionary for the stance
+    words of ``polarity``, looked up where no phrase decides.
     """
     low = text.lower().replace("ё", "е")
     for stance, rx in (("retraction", RETRACTION), ("explanation", EXPLANATION)):
@@ -179,46 +208,29 @@ def stance_of(text: str, has_topic: bool = True) -> tuple[str, bool, str]:
     m = BLANKET.search(low)
     if m:
         return "denial", True, m.group()
-    for stance, rx in (
-        ("denial", DENIAL),
-        ("retraction", PREVIOUS),
-        ("affirmation", AFFIRMATION),
-        ("complaint", COMPLAINT),
-        ("affirmation", RECEIVED),
-    ):
+    for stance, rx in (("denial", DENIAL), ("retraction", PREVIOUS), ("affirmation", AFFIRMATION)):
         m = rx.search(low)
         if m:
             return stance, False, m.group()
+    found = polarity.words(text, language)
+    # a negated stance word ("не задерживают", "нас не били") before the negation rule
+    for w in found:
+        if w.negated:
+            return w.stance, False, w.evidence
+    m = COMPLAINT.search(low)
+    if m:
+        return "complaint", False, m.group()
+    for w in found:
+        if w.stance == "complaint":
+            return w.stance, False, w.evidence
+    m = RECEIVED.search(low)
+    if m:
+        return "affirmation", False, m.group()
+    if found and has_topic:  # "тепло" alone is small talk, not a claim
+        return found[0].stance, False, found[0].evidence
     return ("affirmation", False, "") if has_topic else ("", False, "")
 
 
-def has_marker(text: str) -> bool:
+def has_marker(text: str, language: str = "ru") -> bool:
     """Whether any stance rule fires on ``text`` (so a clause split there is worth keeping)."""
-    return stance_of(text, has_topic=False)[0] != ""
-
-
-EXAMPLES = Path(str(package_files("tolmach").joinpath("data", "stance-examples.tsv")))
-
-
-@functools.cache
-def _examples() -> tuple[lexicon.Vectors, tuple[str, ...]]:
-    rows = [
-        line.split("\t", 1)
-        for line in EXAMPLES.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    return lexicon.embed([r[1] for r in rows]), tuple(r[0] for r in rows)
-
-
-def example_margins(texts: list[str], k: int = 3) -> list[float]:
-    """For each text: mean cosine to its k nearest complaint examples minus the same for
-    affirmation examples (multilingual-e5); positive leans complaint."""
-    vectors, labels = _examples()
-    sims = lexicon.embed(texts) @ vectors.T
-    is_complaint = np.array([label == "complaint" for label in labels])
-    out: list[float] = []
-    for row in sims:
-        c = np.sort(row[is_complaint])[-k:].mean()
-        a = np.sort(row[~is_complaint])[-k:].mean()
-        out.append(float(c - a))
-    return out
+    return stance_of(text, has_topic=False, language=language)[0] != ""
