@@ -4,6 +4,9 @@ Reads ``transcript.json`` and ``translation.json`` and writes ``source.srt``, ``
 ``english.srt`` and ``english.vtt`` (UTF-8). Cues follow the style rules at the video's frame
 rate (25 fps when the item has no video); the summary counts the cues and any rule the English
 cues still break, which should be none. An item with no speech gets valid empty files.
+
+``record`` puts the segments (source and English) into the full-text search index, replacing
+the item's earlier rows in the run's transaction, so the index follows every edit.
 """
 
 from __future__ import annotations
@@ -12,8 +15,13 @@ import logging
 from fractions import Fraction
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from tolmach import search
+from tolmach.config import Settings
 from tolmach.models import Transcript, Translation
 from tolmach.pipeline.context import StageContext, StageResult
+from tolmach.store.blobs import BlobStore
 from tolmach.subtitles.build import english_cues, source_cues
 from tolmach.subtitles.check import check_cues
 from tolmach.subtitles.formats import to_srt, to_vtt
@@ -48,6 +56,11 @@ def run(ctx: StageContext) -> StageResult:
             "fps": fps,
         },
     )
+
+
+def record(session: Session, settings: Settings, item_id: str, result: StageResult) -> None:
+    """Index the transcript and translation these subtitles were made from for search."""
+    search.index_item(session, BlobStore(settings.blob_dir), item_id)
 
 
 def frame_rate(media: dict[str, Any]) -> float:

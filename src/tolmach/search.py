@@ -1,0 +1,361 @@
+"""Full-text search over every item's segments, in the source language and in English.
+
+The index is the ``segment_search`` table: one row per transcript segment with its English.
+On SQLite it is FTS5 (``unicode61 remove_diacritics 2``); elsewhere a plain table searched with
+LIKE until it gets a proper text index. The subtitles stage keeps it current (its ``record``
+hook calls ``index_item``), so edits, which re-run subtitles, are searchable once saved. Stores
+processed before the index existed are filled in lazily by ``ensure_indexed`` on the first
+search of each process.
+
+    hits = search(session, Query(text='выплат* "на передовой"', language="ru"))
+
+Words are matched whole and unstemmed (``выплат*`` asks for a prefix); every word must occur
+in the segment or its English. Relevance (bm25) ranks the newest ``CANDIDATES`` matches, so a
+word found in a million segments costs no more than one found in two thousand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Select,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import column as col
+from sqlalchemy import table as tbl
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session, sessionmaker
+
+from tolmach.models import Transcript, Translation
+from tolmach.store import queries
+from tolmach.store.blobs import BlobStore
+from tolmach.store.desk import EntityRow, Review
+from tolmach.store.tables import Capture, StageRun
+
+PAGE = 20
+CANDIDATES = 2000  # newest matches ranked by relevance; more is "refine your search"
+MAX_TERMS = 16
+MAX_TERM = 64
+OPEN, CLOSE = "\ue000", "\ue001"  # highlight markers, stripped from indexed text
+
+SEGMENTS = tbl(
+    "segment_search",
+    col("rowid"),
+    col("source"),
+    col("english"),
+    col("item_id"),
+    col("seg"),
+    col("t_start"),
+    col("t_end"),
+)
+FTS: ColumnClause[Any] = literal_column("segment_search")
+_TERM = re.compile(r'"([^"]*)(?:"|$)|(\S+)')
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to look for; empty fields do not filter."""
+
+    text: str = ""
+    language: str = ""  # the transcript's language code
+    status: str = ""  # review status; "unstarted" includes items never reviewed
+    entity: str = ""  # an entity's English name, as in item_entities
+    entity_kind: str = ""
+    since: date | None = None  # capture date, inclusive
+    until: date | None = None
+    source: str = ""  # part of the capture's URL or file name
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Hit:
+    item_id: str
+    seg: int
+    t_start: float
+    t_end: float
+    source: Markup  # escaped text with <mark> around the matched words
+    english: Markup
+    origin: str  # the item's capture URL or file name
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    page: int
+    matches: int  # matches ranked (at most CANDIDATES)
+    capped: bool  # there were more matches than were ranked
+
+    @property
+    def more(self) -> bool:
+        return self.matches > self.page * PAGE
+
+
+def terms(text: str) -> list[tuple[str, bool]]:
+    """The query's words and quoted phrases, each with whether it ends in ``*`` (a prefix).
+
+    Punctuation is left to the tokenizer; anything with no letter or digit is dropped."""
+    found: list[tuple[str, bool]] = []
+    for m in _TERM.finditer(text):
+        raw = m.group(1) if m.group(1) is not None else m.group(2)
+        prefix = m.group(2) is not None and raw.endswith("*")
+        word = raw.replace(OPEN, " ").replace(CLOSE, " ").strip("* ")[:MAX_TERM]
+        if re.search(r"\w", word):
+            found.append((word, prefix))
+        if len(found) == MAX_TERMS:
+            break
+    return found
+
+
+def fts_expression(words: list[tuple[str, bool]]) -> str:
+    """An FTS5 query that can't be a syntax error: every word a quoted string, ANDed; a word
+    with ``ё`` also matches its spelling with ``е`` (the tokenizer keeps them apart)."""
+    groups = []
+    for word, prefix in words:
+        spellings = dict.fromkeys([word, word.replace("ё", "е").replace("Ё", "Е")])
+        quoted = ['"' + w.replace('"', '""') + '"' + ("*" if prefix else "") for w in spellings]
+        groups.append("(" + " OR ".join(quoted) + ")")
+    return " AND ".join(groups)
+
+
+def marked(text: str) -> Markup:
+    """``text`` escaped for HTML, with the highlight markers turned into ``<mark>``."""
+    out: list[str] = []
+    inside = False
+    for part in re.split(f"([{OPEN}{CLOSE}])", text):
+        if part in (OPEN, CLOSE):
+            if (part == OPEN) != inside:
+                out.append("<mark>" if part == OPEN else "</mark>")
+                inside = not inside
+        else:
+            out.append(str(escape(part)))
+    if inside:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def search(session: Session, query: Query) -> Results:
+    words = terms(query.text)
+    if not words:
+        return Results([], query.page, 0, False)
+    items = _item_filter(session, query)
+    if _uses_fts(session):
+        ranked, capped, rows = _fts(session, words, items, query.page)
+    else:
+        ranked, capped, rows = _like(session, words, items, query.page)
+    origins = _origins(session, {r["item_id"] for r in rows})
+    hits = [
+        Hit(
+            r["item_id"],
+            int(r["seg"]),
+            float(r["t_start"]),
+            float(r["t_end"]),
+            marked(r["source"]),
+            marked(r["english"]),
+            origins.get(r["item_id"], ""),
+        )
+        for r in rows
+    ]
+    return Results(hits, query.page, ranked, capped)
+
+
+def _fts(
+    session: Session, words: list[tuple[str, bool]], items: Select[Any] | None, page: int
+) -> tuple[int, bool, list[dict[str, Any]]]:
+    match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
+    newest = (
+        select(SEGMENTS.c.rowid, func.bm25(FTS).label("score"))
+        .where(match)
+        .order_by(SEGMENTS.c.rowid.desc())
+        .limit(CANDIDATES + 1)
+    )
+    if items is not None:
+        newest = newest.where(SEGMENTS.c.item_id.in_(items))
+    found = session.execute(newest).all()
+    capped = len(found) > CANDIDATES
+    found = sorted(found[:CANDIDATES], key=lambda r: (r.score, -r.rowid))
+    chosen = [r.rowid for r in found[(page - 1) * PAGE : page * PAGE]]
+    if not chosen:
+        return len(found), capped, []
+    shown = select(
+        SEGMENTS.c.rowid,
+        SEGMENTS.c.item_id,
+        SEGMENTS.c.seg,
+        SEGMENTS.c.t_start,
+        SEGMENTS.c.t_end,
+        func.highlight(FTS, 0, OPEN, CLOSE).label("source"),
+        func.highlight(FTS, 1, OPEN, CLOSE).label("english"),
+    ).where(match, SEGMENTS.c.rowid.in_(chosen))
+    by_id = {r["rowid"]: dict(r) for r in session.execute(shown).mappings()}
+    return len(found), capped, [by_id[i] for i in chosen if i in by_id]
+
+
+def _like(
+    session: Session, words: list[tuple[str, bool]], items: Select[Any] | None, page: int
+) -> tuple[int, bool, list[dict[str, Any]]]:
+    """The same search without a text index: every word a case-insensitive substring."""
+    stmt = select(SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
+    stmt = stmt.add_columns(SEGMENTS.c.source, SEGMENTS.c.english)
+    for word, _ in words:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
+        stmt = stmt.where(
+            or_(
+                SEGMENTS.c.source.ilike(pattern, escape="\\"),
+                SEGMENTS.c.english.ilike(pattern, escape="\\"),
+            )
+        )
+    if items is not None:
+        stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
+    stmt = stmt.order_by(SEGMENTS.c.item_id, SEGMENTS.c.seg).limit(CANDIDATES + 1)
+    found = [dict(r) for r in session.execute(stmt).mappings()]
+    capped = len(found) > CANDIDATES
+    rows = found[(page - 1) * PAGE : page * PAGE]
+    hit = re.compile("|".join(re.escape(w) for w, _ in words), re.IGNORECASE)
+    for r in rows:
+        for name in ("source", "english"):
+            r[name] = hit.sub(lambda m: OPEN + m.group(0) + CLOSE, r[name] or "")
+    return min(len(found), CANDIDATES), capped, rows
+
+
+def _uses_fts(session: Session) -> bool:
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    ddl = session.scalar(sql("SELECT sql FROM sqlite_master WHERE name = 'segment_search'"))
+    return str(ddl or "").upper().startswith("CREATE VIRTUAL TABLE")
+
+
+def _item_filter(session: Session, query: Query) -> Select[Any] | None:
+    """The ids of the items the filters let through, as a subquery (None: no filter)."""
+    conds: list[ColumnElement[bool]] = []
+    if query.language:
+        langs = languages(session)
+        conds.append(
+            Capture.item_id.in_([i for i, lang in langs.items() if lang == query.language])
+        )
+    if query.status == "unstarted":
+        reviewed = select(Review.item_id).where(Review.status != "unstarted")
+        conds.append(Capture.item_id.not_in(reviewed))
+    elif query.status:
+        conds.append(
+            Capture.item_id.in_(select(Review.item_id).where(Review.status == query.status))
+        )
+    if query.entity:
+        named = select(EntityRow.item_id).where(
+            func.lower(EntityRow.name) == query.entity.strip().lower()
+        )
+        if query.entity_kind:
+            named = named.where(EntityRow.kind == query.entity_kind)
+        conds.append(Capture.item_id.in_(named))
+    if query.since:
+        conds.append(Capture.captured_at >= datetime.combine(query.since, time()))
+    if query.until:
+        conds.append(Capture.captured_at < datetime.combine(query.until + timedelta(1), time()))
+    if query.source:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", query.source.strip()) + "%"
+        conds.append(
+            or_(Capture.url.ilike(pattern, escape="\\"), Capture.source.ilike(pattern, escape="\\"))
+        )
+    if not conds:
+        return None
+    return select(Capture.item_id).where(*conds)
+
+
+_lang_lock = threading.Lock()
+_lang_cache: dict[str, tuple[int, dict[str, str]]] = {}
+
+
+def languages(session: Session) -> dict[str, str]:
+    """Item id -> the language its latest transcript is in (from the stage runs' summaries),
+    cached until another stage run is recorded."""
+    newest = session.scalar(select(func.max(StageRun.id))) or 0
+    key = str(session.get_bind().engine.url)
+    with _lang_lock:
+        cached = _lang_cache.get(key)
+        if cached and cached[0] == newest:
+            return cached[1]
+    found: dict[str, str] = {}
+    runs = select(StageRun.item_id, StageRun.summary_json).where(
+        StageRun.stage.in_(("transcribe", "text")), StageRun.status == "done"
+    )
+    for item_id, summary in session.execute(runs.order_by(StageRun.id)):
+        found[item_id] = str(json.loads(summary).get("language") or "")
+    with _lang_lock:
+        _lang_cache[key] = (newest, found)
+    return found
+
+
+def _origins(session: Session, item_ids: set[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    rows = select(Capture.item_id, Capture.url, Capture.source).where(Capture.item_id.in_(item_ids))
+    for item_id, url, source in session.execute(rows.order_by(Capture.id)):
+        found.setdefault(item_id, url or source)
+    return found
+
+
+def _clean(text: str) -> str:
+    return text.replace(OPEN, "").replace(CLOSE, "").strip()
+
+
+def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
+    """Replace the item's rows in the index with its current transcript and translation;
+    return how many segments it has now."""
+    outputs = queries.current_outputs(session, item_id)
+    session.execute(delete(SEGMENTS).where(SEGMENTS.c.item_id == item_id))
+    if "transcript.json" not in outputs:
+        return 0
+    transcript = Transcript.from_dict(json.loads(blobs.read_bytes(outputs["transcript.json"])))
+    english: dict[int, str] = {}
+    if "translation.json" in outputs:
+        translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
+        english = {s.id: s.text for s in Translation.from_dict(translation).segments}
+    rows = [
+        {
+            "source": _clean(s.text),
+            "english": _clean(english.get(s.id, "")),
+            "item_id": item_id,
+            "seg": s.id,
+            "t_start": s.start,
+            "t_end": s.end,
+        }
+        for s in transcript.segments
+    ]
+    if rows:
+        session.execute(insert(SEGMENTS), rows)
+    return len(rows)
+
+
+_index_lock = threading.Lock()
+_indexed: set[str] = set()  # databases whose older items were checked in this process
+
+
+def ensure_indexed(db: sessionmaker[Session], blobs: BlobStore) -> int:
+    """Index every item that has subtitles (so had a transcript and translation) but no rows,
+    as in a store processed before the index existed. Runs once per database and process;
+    returns how many items it indexed."""
+    key = str(db.kw["bind"].url)
+    with _index_lock:
+        if key in _indexed:
+            return 0
+        with db.begin() as session:
+            have = set(session.scalars(select(SEGMENTS.c.item_id).distinct()))
+            done = select(StageRun.item_id).where(
+                StageRun.stage == "subtitles", StageRun.status == "done"
+            )
+            missing = set(session.scalars(done.distinct())) - have
+            for item_id in sorted(missing):
+                index_item(session, blobs, item_id)
+        _indexed.add(key)
+        return len(missing)
