@@ -106,7 +106,7 @@ async def _csrf_ok(request: Request, who: Viewer) -> bool:
     sent = request.headers.get("x-csrf-token", "")
     if not sent and "form" in request.headers.get("content-type", ""):
         sent = str((await request.form()).get("csrf", ""))
-    return bool(sent) and hmac.compare_digest(sent, who.csrf)
+    return bool(sent) and hmac.compare_digest(sent.encode(), who.csrf.encode())
 
 
 def require(role: str) -> Callable[..., Any]:
