@@ -82,6 +82,29 @@ class Settings(BaseSettings):
         description="Render no clip for media longer than this (subtitles are still made).",
     )
 
+    voice_in_run: bool = Field(
+        False, description="Also make the English voice-over (voice stage) in `run` and `process`."
+    )
+    voice_engine: Literal["piper", "espeak"] = Field(
+        "piper", description="Voice-over engine: piper (neural) or espeak (robotic, always there)."
+    )
+    voice_model: str = Field(
+        "",
+        description="piper: a voice .onnx path (empty: en_US-joe-medium); "
+        "espeak: an espeak-ng voice (empty: en-us).",
+    )
+    voice_max_tempo: float = Field(
+        1.4, ge=1.0, le=2.0, description="Speed an utterance up at most this much to fit its slot."
+    )
+    voice_loudness: float = Field(
+        -16.0, description="Integrated loudness of voice-over clips and narrations (LUFS)."
+    )
+    c2pa_cert: Path | None = Field(
+        None, description="PEM certificate chain (signer first) for C2PA manifests of AI voices."
+    )
+    c2pa_key: Path | None = Field(None, description="PEM private key of `c2pa_cert` (P-256).")
+    c2pa_tsa_url: str = Field("", description="Timestamp authority for C2PA signatures (optional).")
+
     max_duration_s: float = Field(4 * 3600.0, description="Refuse media longer than this.")
 
     capture_max_bytes: int = Field(
