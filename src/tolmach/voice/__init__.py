@@ -1,0 +1,1 @@
+"""The English voice-over: speech text, slot fitting, mixing, disclosure, provenance, narration."""
