@@ -14,6 +14,7 @@ from importlib.resources import files as package_files
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from tolmach.analysis import lexicon
 from tolmach.errors import InputError
@@ -31,6 +32,7 @@ class Topic:
     weight: int = 1
     covers: tuple[str, ...] = ()
     stance: str = "affirmation"  # of a plain statement with no stance marker
+    examples: tuple[str, ...] = ()  # sentences on the topic, for the embedding fallback
 
 
 @dataclass(frozen=True)
@@ -76,17 +78,30 @@ class Taxonomy:
         return out
 
     @functools.cached_property
-    def _vectors(self) -> lexicon.Vectors:
-        return lexicon.embed([t.description for t in self.topics.values()], "passage")
+    def _vectors(self) -> tuple[lexicon.Vectors, npt.NDArray[np.int_]]:
+        """The descriptions and examples of every topic, and which topic each row is of."""
+        rows = [
+            (i, s) for i, t in enumerate(self.topics.values()) for s in (t.description, *t.examples)
+        ]
+        return lexicon.embed([s for _, s in rows]), np.array([i for i, _ in rows])
 
-    def nearest(self, texts: list[str]) -> list[tuple[str, float]]:
-        """The topic whose description is nearest each text by embedding, and its cosine."""
+    def nearest(self, texts: list[str]) -> list[tuple[str, float, float]]:
+        """For each text, the topic with the nearest description or example by embedding, its
+        cosine, and how far ahead of the next topic it is."""
         if not texts:
             return []
-        sims = lexicon.embed(texts) @ self._vectors.T
+        vectors, owner = self._vectors
+        sims = lexicon.embed(texts) @ vectors.T
+        per_topic = np.full((len(texts), len(self.topics)), -1.0)
+        for j in range(len(owner)):
+            per_topic[:, owner[j]] = np.maximum(per_topic[:, owner[j]], sims[:, j])
         ids = list(self.topics)
-        best = np.argmax(sims, axis=1)
-        return [(ids[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
+        top2 = np.sort(per_topic, axis=1)[:, -2:]
+        best = np.argmax(per_topic, axis=1)
+        return [
+            (ids[int(b)], float(top2[i, 1]), float(top2[i, 1] - top2[i, 0]))
+            for i, b in enumerate(best)
+        ]
 
 
 def parse(text: str, origin: str = "claim topics") -> Taxonomy:
@@ -106,6 +121,7 @@ def parse(text: str, origin: str = "claim topics") -> Taxonomy:
             int(d.get("weight", 1)),
             tuple(str(c) for c in d.get("covers", ())),
             str(d.get("stance", "affirmation")),
+            tuple(str(x) for x in d.get("examples", ())),
         )
     return Taxonomy(topics)
 
