@@ -215,8 +215,28 @@ def test_highlight_escapes_segment_text_and_marks_the_hit(store: sessionmaker[Se
     assert hit.origin == "https://x.com/someone/status/5" and hit.t_start == 0.0
 
 
-def test_marked_cannot_be_fooled_by_stray_markers() -> None:
-    assert str(search.marked("\ue001a\ue000<b>")) == "a<mark>&lt;b&gt;</mark>"
+def test_marked_escapes_everything_and_merges_overlapping_spans() -> None:
+    assert str(search.marked("<b>x</b> & y", [(3, 4), (3, 4), (3, 4), (11, 12)])) == (
+        "&lt;b&gt;<mark>x</mark>&lt;/b&gt; &amp; <mark>y</mark>"
+    )
+    assert str(search.marked("деньги за", [(0, 6), (0, 9)])) == "<mark>деньги за</mark>"
+
+
+def test_ranking_prefers_more_hits_in_shorter_segments_and_highlights_what_the_index_matched() -> (
+    None
+):
+    rows = [
+        ("Очень длинный сегмент про что-то совсем другое и деньги тоже", ""),
+        ("Деньги, деньги!", "Money"),
+        ("Café остался", ""),
+    ]
+    ranked = search.rank(search.terms("деньги"), rows)
+    assert [i for i, _ in ranked] == [1, 0] or [i for i, _ in ranked][:2] == [1, 0]
+    assert ranked[0][1] == ([(0, 6), (8, 14)], [])
+    [(_, (spans, _))] = search.rank(
+        search.terms('"деньги за" выплат*'), [("Деньги, за ВЫПЛАТИЛИ", "")]
+    )
+    assert spans == [(0, 10), (11, 20)]  # the phrase across punctuation, the prefix, any case
 
 
 def test_results_are_paginated(db: sessionmaker[Session], blobs: BlobStore) -> None:

@@ -10,8 +10,9 @@ search of each process.
     hits = search(session, Query(text='выплат* "на передовой"', language="ru"))
 
 Words are matched whole and unstemmed (``выплат*`` asks for a prefix); every word must occur
-in the segment or its English. Relevance (bm25) ranks the newest ``CANDIDATES`` matches, so a
-word found in a million segments costs no more than one found in two thousand.
+in the segment or its English. Only the newest ``CANDIDATES`` matches are ranked, by a BM25
+score over both columns computed here, so a word found in a million segments costs no more
+than one found in a thousand (FTS5's own bm25() counts every match of every word first).
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
-    ColumnClause,
     ColumnElement,
     Select,
     delete,
     func,
     insert,
-    literal_column,
     or_,
     select,
 )
@@ -47,10 +46,10 @@ from tolmach.store.desk import EntityRow, Review
 from tolmach.store.tables import Capture, StageRun
 
 PAGE = 20
-CANDIDATES = 2000  # newest matches ranked by relevance; more is "refine your search"
+CANDIDATES = 1000  # newest matches ranked by relevance; more is "refine your search"
 MAX_TERMS = 16
 MAX_TERM = 64
-OPEN, CLOSE = "\ue000", "\ue001"  # highlight markers, stripped from indexed text
+K1, B = 1.2, 0.75  # BM25's usual constants, as FTS5 uses them
 
 SEGMENTS = tbl(
     "segment_search",
@@ -62,8 +61,10 @@ SEGMENTS = tbl(
     col("t_start"),
     col("t_end"),
 )
-FTS: ColumnClause[Any] = literal_column("segment_search")
 _TERM = re.compile(r'"([^"]*)(?:"|$)|(\S+)')
+_TOKEN = re.compile(r"[^\W_]+")  # unicode61: runs of letters and digits
+Span = list[tuple[int, int]]
+Spans = tuple[Span, Span]
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def terms(text: str) -> list[tuple[str, bool]]:
     for m in _TERM.finditer(text):
         raw = m.group(1) if m.group(1) is not None else m.group(2)
         prefix = m.group(2) is not None and raw.endswith("*")
-        word = raw.replace(OPEN, " ").replace(CLOSE, " ").strip("* ")[:MAX_TERM]
+        word = raw.strip("* ")[:MAX_TERM]
         if re.search(r"\w", word):
             found.append((word, prefix))
         if len(found) == MAX_TERMS:
@@ -125,25 +126,69 @@ def fts_expression(words: list[tuple[str, bool]]) -> str:
     with ``ё`` also matches its spelling with ``е`` (the tokenizer keeps them apart)."""
     groups = []
     for word, prefix in words:
-        spellings = dict.fromkeys([word, word.replace("ё", "е").replace("Ё", "Е")])
-        quoted = ['"' + w.replace('"', '""') + '"' + ("*" if prefix else "") for w in spellings]
+        quoted = [
+            '"' + w.replace('"', '""') + '"' + ("*" if prefix else "") for w in _spellings(word)
+        ]
         groups.append("(" + " OR ".join(quoted) + ")")
     return " AND ".join(groups)
 
 
-def marked(text: str) -> Markup:
-    """``text`` escaped for HTML, with the highlight markers turned into ``<mark>``."""
-    out: list[str] = []
-    inside = False
-    for part in re.split(f"([{OPEN}{CLOSE}])", text):
-        if part in (OPEN, CLOSE):
-            if (part == OPEN) != inside:
-                out.append("<mark>" if part == OPEN else "</mark>")
-                inside = not inside
+def rank(words: list[tuple[str, bool]], rows: list[tuple[str, str]]) -> list[tuple[int, Spans]]:
+    """Indexes of ``rows`` (source, English) by BM25 score over both columns, best first (ties
+    keep their order), each with the spans of source and English that match."""
+    needles = [_needle(word, prefix) for word, prefix in words]
+    found = [tuple(_find(text, needles) for text in row) for row in rows]
+    avg = [max(1.0, sum(f[c][2] for f in found) / max(1, len(found))) for c in (0, 1)]
+    scored = []
+    for i, cols in enumerate(found):
+        score = 0.0
+        for c, (_, counts, length) in enumerate(cols):
+            norm = K1 * (1 - B + B * length / avg[c])
+            score += sum(tf * (K1 + 1) / (tf + norm) for tf in counts)
+        scored.append((-score, i, (cols[0][0], cols[1][0])))
+    scored.sort(key=lambda s: (s[0], s[1]))
+    return [(i, spans) for _, i, spans in scored]
+
+
+def _spellings(word: str) -> list[str]:
+    return list(dict.fromkeys([word, word.replace("ё", "е").replace("Ё", "Е")]))
+
+
+def _needle(word: str, prefix: bool) -> re.Pattern[str]:
+    """A word or phrase as the index matches it: whole tokens (runs of letters and digits),
+    any case, anything else between them; the last one a prefix if asked."""
+    spellings = []
+    for spelling in _spellings(word):
+        tokens = [re.escape(t) for t in _TOKEN.findall(spelling)]
+        spellings.append(r"[\W_]+".join(tokens) + (r"[^\W_]*" if prefix else r"(?![^\W_])"))
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(spellings) + ")", re.IGNORECASE)
+
+
+def _find(text: str, needles: list[re.Pattern[str]]) -> tuple[Span, list[int], int]:
+    """Spans of ``text`` matching any needle, hits per needle, and the number of words."""
+    spans: Span = []
+    counts = []
+    for needle in needles:
+        hits = [m.span() for m in needle.finditer(text)]
+        spans += hits
+        counts.append(len(hits))
+    return spans, counts, len(text.split())
+
+
+def marked(text: str, spans: Span) -> Markup:
+    """``text`` escaped for HTML, with ``<mark>`` around the spans (overlapping ones merged)."""
+    merged: Span = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
-            out.append(str(escape(part)))
-    if inside:
-        out.append("</mark>")
+            merged.append((start, end))
+    out: list[str] = []
+    at = 0
+    for start, end in merged:
+        out += [str(escape(text[at:start])), "<mark>", str(escape(text[start:end])), "</mark>"]
+        at = end
+    out.append(str(escape(text[at:])))
     return Markup("".join(out))
 
 
@@ -152,63 +197,37 @@ def search(session: Session, query: Query) -> Results:
     if not words:
         return Results([], query.page, 0, False)
     items = _item_filter(session, query)
-    if _uses_fts(session):
-        ranked, capped, rows = _fts(session, words, items, query.page)
-    else:
-        ranked, capped, rows = _like(session, words, items, query.page)
-    origins = _origins(session, {r["item_id"] for r in rows})
-    hits = [
-        Hit(
-            r["item_id"],
-            int(r["seg"]),
-            float(r["t_start"]),
-            float(r["t_end"]),
-            marked(r["source"]),
-            marked(r["english"]),
-            origins.get(r["item_id"], ""),
-        )
-        for r in rows
-    ]
-    return Results(hits, query.page, ranked, capped)
-
-
-def _fts(
-    session: Session, words: list[tuple[str, bool]], items: Select[Any] | None, page: int
-) -> tuple[int, bool, list[dict[str, Any]]]:
-    match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
-    newest = (
-        select(SEGMENTS.c.rowid, func.bm25(FTS).label("score"))
-        .where(match)
-        .order_by(SEGMENTS.c.rowid.desc())
-        .limit(CANDIDATES + 1)
-    )
-    if items is not None:
-        newest = newest.where(SEGMENTS.c.item_id.in_(items))
-    found = session.execute(newest).all()
-    capped = len(found) > CANDIDATES
-    found = sorted(found[:CANDIDATES], key=lambda r: (r.score, -r.rowid))
-    chosen = [r.rowid for r in found[(page - 1) * PAGE : page * PAGE]]
-    if not chosen:
-        return len(found), capped, []
-    shown = select(
-        SEGMENTS.c.rowid,
-        SEGMENTS.c.item_id,
-        SEGMENTS.c.seg,
-        SEGMENTS.c.t_start,
-        SEGMENTS.c.t_end,
-        func.highlight(FTS, 0, OPEN, CLOSE).label("source"),
-        func.highlight(FTS, 1, OPEN, CLOSE).label("english"),
-    ).where(match, SEGMENTS.c.rowid.in_(chosen))
-    by_id = {r["rowid"]: dict(r) for r in session.execute(shown).mappings()}
-    return len(found), capped, [by_id[i] for i in chosen if i in by_id]
-
-
-def _like(
-    session: Session, words: list[tuple[str, bool]], items: Select[Any] | None, page: int
-) -> tuple[int, bool, list[dict[str, Any]]]:
-    """The same search without a text index: every word a case-insensitive substring."""
     stmt = select(SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
     stmt = stmt.add_columns(SEGMENTS.c.source, SEGMENTS.c.english)
+    if items is not None:
+        stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
+    if _uses_fts(session):
+        match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
+        stmt = stmt.where(match).order_by(SEGMENTS.c.rowid.desc())
+    else:
+        stmt = _like(stmt, words).order_by(SEGMENTS.c.item_id.desc(), SEGMENTS.c.seg)
+    found = session.execute(stmt.limit(CANDIDATES + 1)).all()
+    capped = len(found) > CANDIDATES
+    ranked = rank(words, [(r.source or "", r.english or "") for r in found[:CANDIDATES]])
+    chosen = ranked[(query.page - 1) * PAGE : query.page * PAGE]
+    origins = _origins(session, {found[i].item_id for i, _ in chosen})
+    hits = [
+        Hit(
+            found[i].item_id,
+            int(found[i].seg),
+            float(found[i].t_start),
+            float(found[i].t_end),
+            marked(found[i].source or "", spans[0]),
+            marked(found[i].english or "", spans[1]),
+            origins.get(found[i].item_id, ""),
+        )
+        for i, spans in chosen
+    ]
+    return Results(hits, query.page, len(ranked), capped)
+
+
+def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:
+    """The same search without a text index: every word a case-insensitive substring."""
     for word, _ in words:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
         stmt = stmt.where(
@@ -217,17 +236,7 @@ def _like(
                 SEGMENTS.c.english.ilike(pattern, escape="\\"),
             )
         )
-    if items is not None:
-        stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
-    stmt = stmt.order_by(SEGMENTS.c.item_id, SEGMENTS.c.seg).limit(CANDIDATES + 1)
-    found = [dict(r) for r in session.execute(stmt).mappings()]
-    capped = len(found) > CANDIDATES
-    rows = found[(page - 1) * PAGE : page * PAGE]
-    hit = re.compile("|".join(re.escape(w) for w, _ in words), re.IGNORECASE)
-    for r in rows:
-        for name in ("source", "english"):
-            r[name] = hit.sub(lambda m: OPEN + m.group(0) + CLOSE, r[name] or "")
-    return min(len(found), CANDIDATES), capped, rows
+    return stmt
 
 
 def _uses_fts(session: Session) -> bool:
@@ -305,10 +314,6 @@ def _origins(session: Session, item_ids: set[str]) -> dict[str, str]:
     return found
 
 
-def _clean(text: str) -> str:
-    return text.replace(OPEN, "").replace(CLOSE, "").strip()
-
-
 def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
     """Replace the item's rows in the index with its current transcript and translation;
     return how many segments it has now."""
@@ -323,8 +328,8 @@ def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
         english = {s.id: s.text for s in Translation.from_dict(translation).segments}
     rows = [
         {
-            "source": _clean(s.text),
-            "english": _clean(english.get(s.id, "")),
+            "source": s.text.strip(),
+            "english": english.get(s.id, "").strip(),
             "item_id": item_id,
             "seg": s.id,
             "t_start": s.start,
