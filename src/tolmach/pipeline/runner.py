@@ -44,6 +44,7 @@ class Stage:
     settings: tuple[str, ...] = ()
     version: int = 1  # bump when the stage's code changes what it writes
     kinds: tuple[str, ...] = ("video", "audio", "text")  # the item kinds it runs on
+    opt_in: str = ""  # a bool setting that must be on for the stage to run (and be recorded)
 
     def fn(self) -> Callable[[StageContext], StageResult]:
         mod = importlib.import_module(f"tolmach.pipeline.{self.module}")
@@ -94,6 +95,24 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "analyse", "analyse", reads=("transcript.json", "translation.json"), settings=("glossary",)
     ),
+    Stage(
+        "voice",
+        "voice",
+        reads=("original", "translation.json", "english.srt"),
+        settings=(
+            "voice_engine",
+            "voice_model",
+            "voice_max_tempo",
+            "voice_loudness",
+            "render_crf",
+            "render_preset",
+            "c2pa_cert",
+            "c2pa_key",
+            "c2pa_tsa_url",
+        ),
+        kinds=MEDIA,
+        opt_in="voice_in_run",
+    ),
 )
 
 StageEvent = Callable[[str, str, float, float], None]  # stage, "start"|"progress"|"done"|"skip"
@@ -133,7 +152,7 @@ def process(
     _sweep_work(settings.work_dir, info.id)
     summaries: dict[str, dict[str, Any]] = {}
     for stage in stages:
-        if info.kind not in stage.kinds:
+        if info.kind not in stage.kinds or (stage.opt_in and not getattr(settings, stage.opt_in)):
             continue
         with db() as session:
             inputs = queries.current_outputs(session, info.id)
