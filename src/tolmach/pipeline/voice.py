@@ -1,0 +1,182 @@
+"""Voice stage: an English voice-over of the translation, always disclosed as AI-generated.
+
+An opt-in stage: ``run`` and ``process`` pass it by (and record nothing) unless
+``voice_in_run`` is set; ``tolmach voice ITEM`` runs it with that setting on. Writes:
+
+- ``voiceover.wav``: the voice track alone (48 kHz mono, at ``voice_loudness``);
+- ``english-voice.mp4``: the English clip (burned-in subtitles and translation label, as
+  ``render`` draws them) with the voice mixed over the original, which is ducked under the
+  voice but never removed, at ``voice_loudness`` LUFS; the AI labels on screen; the
+  disclosure in its MP4 tags and, when a key is set, a signed C2PA manifest;
+- ``voice.json``: engine, voice, the disclosure, the lead-in, the loudness, the C2PA state and
+  one fit report per segment (see ``tolmach.voice.fit``).
+
+An empty translation (no speech) still gets a voice-over: the disclosure alone over the
+original, so that every item of a voiced batch has its clip and the clip says what it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tolmach import __version__
+from tolmach.engines.tts import load_tts
+from tolmach.media import run_ffmpeg_progress, safe_path
+from tolmach.models import Cue, Translation
+from tolmach.pipeline import ass, render
+from tolmach.pipeline.context import StageContext, StageResult, json_bytes
+from tolmach.subtitles.formats import parse
+from tolmach.voice import audio, disclose, provenance
+from tolmach.voice.track import SPOKEN_DISCLOSURE, Line, Track, build, voiced_spans
+
+log = logging.getLogger(__name__)
+
+
+def run(ctx: StageContext) -> StageResult:
+    """The voice-over, its voice track and its report."""
+    prefix = f"[{ctx.item.id}:voice]"
+    s = ctx.settings
+    signer = provenance.check_signer(s)  # a bad key fails here, before any work
+    translation = Translation.from_dict(ctx.read_json("translation.json"))
+    lines = [Line(seg.start, seg.end, seg.text) for seg in translation.segments]
+    src = render.source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
+    engine = load_tts(s)
+    log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
+    track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress)
+    statement = disclose.statement(engine.engine, engine.voice)
+
+    work = ctx.work_dir
+    raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
+    voice_lufs = audio.normalise(raw_voice, work / "voiceover.wav", s.voice_loudness, 1)
+    mixed = audio.write_wav(work / "mix-raw.wav", _mix(ctx, track, src.audio), audio.RATE)
+    mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
+    unsigned = work / "unsigned.mp4"
+    detail = f"{disclose.voice_name(engine.engine, engine.voice)} · machine translation"
+    _encode(ctx, src, track, render.label_text(translation), statement, detail, unsigned)
+    signed = provenance.Signed(unsigned, False, warning=provenance.UNSIGNED)
+    if signer is not None:
+        definition = provenance.voice_over_manifest(
+            ctx.path("original"),
+            f"original.{ctx.item.ext}",
+            disclose.voice_name(engine.engine, engine.voice),
+            f"{translation.engine} {translation.model}".strip(),
+            translation.source_language or "und",
+        )
+        dest = work / "english-voice.mp4"
+        provenance.sign(definition, signer, unsigned, dest, "video/mp4")
+        signed = provenance.Signed(dest, True, signer.name)
+    else:
+        log.warning("%s %s", prefix, signed.warning)
+
+    placed = [p.to_dict() for p in track.placed]
+    spoken = [p for p in track.placed if p.fit is not None]
+    fit_share = sum(p.fit.in_slot for p in spoken if p.fit) / len(spoken) if spoken else 1.0
+    report: dict[str, Any] = {
+        "engine": engine.engine,
+        "voice": engine.voice,
+        "disclosure": {
+            "text": statement,
+            "spoken": SPOKEN_DISCLOSURE,
+            "on_screen": [disclose.OPENING_LABEL, disclose.CORNER_LABEL],
+        },
+        "lead_in_s": track.lead_in,
+        "loudness_target_lufs": s.voice_loudness,
+        "loudness_before_lufs": {"voice": voice_lufs, "mix": mix_lufs},
+        "c2pa": signed.to_dict(),
+        "fit_share": round(fit_share, 3),
+        "max_tempo": s.voice_max_tempo,
+        "segments": placed,
+        "tool_version": __version__,
+    }
+    summary = {
+        "engine": engine.engine,
+        "voice": engine.voice,
+        "segments": len(spoken),
+        "fit_share": report["fit_share"],
+        "flagged": [p["index"] for p in placed if p["flagged"]],
+        "c2pa_signed": signed.signed,
+    }
+    if signed.warning:
+        summary["warning"] = signed.warning
+    if not spoken:
+        summary["no_speech"] = True
+    files: dict[str, bytes | Path] = {
+        "voiceover.wav": work / "voiceover.wav",
+        "english-voice.mp4": signed.path,
+        "voice.json": json_bytes(report),
+    }
+    return StageResult(files=files, engine=engine.engine, summary=summary)
+
+
+def _mix(ctx: StageContext, track: Track, has_audio: bool) -> np.ndarray:
+    """The original (delayed by the lead-in, ducked under the voice) plus the voice, stereo."""
+    voice = audio.decode(ctx.work_dir / "voice-raw.wav", audio.RATE, 1)
+    lead = np.zeros((int(track.lead_in * audio.RATE), 2), dtype=np.float32)
+    original = (
+        np.concatenate([lead, audio.decode(ctx.path("original"), audio.RATE, 2)])
+        if has_audio
+        else lead
+    )
+    length = max(len(voice), len(original))
+    out = np.zeros((length, 2), dtype=np.float32)
+    out[: len(original)] += audio.duck(original, voiced_spans(track))
+    out[: len(voice)] += voice[:, None]
+    return out
+
+
+def _encode(
+    ctx: StageContext,
+    src: render.Source,
+    track: Track,
+    label: str,
+    statement: str,
+    detail: str,
+    dest: Path,
+) -> None:
+    """The clip: the original's picture held for the lead-in, subtitles, labels, mixed audio."""
+    width, height = render.landscape_size(src)
+    layout = ass.landscape_layout(width, height)
+    lead = track.lead_in
+    cues = [dataclasses.replace(c, start=c.start + lead, end=c.end + lead) for c in _cues(ctx)]
+    total = lead + src.duration
+    script = ass.write(ctx.work_dir / "subs.ass", layout, cues, label, total)
+    labels = disclose.on_screen(width, height, lead, detail)
+    text = f"ass=filename={render.filter_value(safe_path(script))},{labels},format=yuv420p"
+    args: list[str] = []
+    if src.video_index is not None:
+        args += ["-i", safe_path(ctx.path("original"))]
+        picture = (
+            f"[0:{src.video_index}]tpad=start_duration={lead:.3f}:start_mode=clone,"
+            f"scale={width}:{height},setsar=1"
+        )
+    else:
+        picture = f"color=c={render.BACKGROUND}:s={width}x{height}:r=25:d={total:.3f}"
+    mix_input = len(args) // 2
+    args += ["-i", safe_path(ctx.work_dir / "mix.wav")]
+    args += ["-filter_complex", f"{picture},{text}[v]", "-map", "[v]", "-map", f"{mix_input}:a"]
+    args += [
+        "-c:v", "libx264",
+        "-preset", ctx.settings.render_preset,
+        "-crf", str(ctx.settings.render_crf),
+        "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "160k",
+        *disclose.metadata_args(statement),
+        "-movflags", "+faststart",
+        "-shortest",
+        safe_path(dest),
+    ]  # fmt: skip
+    errors = run_ffmpeg_progress(
+        args, "rendering the voice-over clip", total, lambda d, t: None, timeout=600 + 20 * total
+    )
+    if errors:
+        log.warning("[%s:voice] ffmpeg reported %s", ctx.item.id, errors[0])
+
+
+def _cues(ctx: StageContext) -> list[Cue]:
+    data = ctx.read_bytes("english.srt") if ctx.has("english.srt") else b""
+    return parse(data, "english.srt") if data.strip() else []
