@@ -276,6 +276,7 @@ from tolmach import cli_watch  # noqa: E402, F401
 from tolmach import cli_analysis  # noqa: E402, F401
 from tolmach import cli_capture  # noqa: E402, F401
 from tolmach import cli_desk  # noqa: E402, F401
+from tolmach import cli_voice  # noqa: E402, F401
 
 
 def main() -> None:
