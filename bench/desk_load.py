@@ -1,0 +1,345 @@
+"""The desk under load: 50 clients for 60 s on the item list, search and an item page of a real
+``tolmach serve``, while a real transcription runs on the same store, against the same load
+with nothing else running.
+
+Setup (a fresh store in a temporary folder): one item really processed from ``samples/ru.wav``
+(``tolmach run``), a few hundred seeded items with many segments (bench/_desk_seed.py), a
+viewer account, and ``tolmach serve`` as a subprocess, signed in through its login form.
+``wrk`` (Debian package) sends the session cookie and rotates the three pages (the search
+through a few words); a Lua hook counts every answer that is not 2xx. The job is ``tolmach run``
+on ~5 minutes of real speech (samples/ru.wav and the shared speech clips, looped), reniced to
+the desk's ``web_job_nice`` as the desk's job runner does.
+
+    .venv/bin/python bench/desk_load.py                          # about 6 minutes
+    .venv/bin/python bench/desk_load.py --items 300 --segments 400 --duration 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import httpx
+from _common import REPO, machine, table
+from _desk_seed import load_vocab, seed
+
+from tolmach.config import Settings
+from tolmach.store.db import open_db
+
+TOLMACH = [sys.executable, "-m", "tolmach"]
+PASSWORD = "load test password"
+SPEECH = REPO.parent / "shared" / "data" / "speech"
+CLIPS = [
+    REPO / "samples" / "ru.wav",
+    SPEECH / "deepspeech_russian_sample" / "ru.wav",
+    SPEECH / "irudnyts-openai" / "sample-ua.m4a",
+]
+LUA = """
+local paths = {%(paths)s}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; n = 0 end
+function request()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1], {["Cookie"] = "%(cookie)s"})
+end
+function response(status, headers, body)
+  if status < 200 or status > 299 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, t in ipairs(threads) do total = total + t:get("bad") end
+  io.write(string.format("NON2XX %%d\\nP50 %%d\\nP90 %%d\\nP99 %%d\\nMAX %%d\\n", total,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+def ffmpeg(*args: str) -> None:
+    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args]
+    subprocess.run(cmd, check=True, timeout=300)
+
+
+def tolmach(env: dict[str, str], *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TOLMACH, *args], env=env, check=True, text=True, capture_output=True, **kw
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_media(tmp: Path, seconds: int) -> tuple[Path, Path]:
+    """A short video of real Russian speech, and a long WAV of real speech looped."""
+    clip = tmp / "statement.mp4"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=640x360:rate=25",
+        "-i",
+        str(CLIPS[0]),
+        "-shortest",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        str(clip),
+    )
+    base = tmp / "speech.wav"
+    inputs = [a for c in CLIPS for a in ("-i", str(c))]
+    chain = "".join(f"[{i}:a]" for i in range(len(CLIPS))) + f"concat=n={len(CLIPS)}:v=0:a=1"
+    ffmpeg(*inputs, "-filter_complex", chain, "-ar", "16000", "-ac", "1", str(base))
+    long = tmp / "long-statement.wav"
+    ffmpeg("-stream_loop", "-1", "-i", str(base), "-t", str(seconds), str(long))
+    return clip, long
+
+
+def sign_in(base: str) -> str:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=30) as client:
+        page = client.get("/login")
+        csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        r = client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf": csrf})
+        if r.status_code != 303:
+            sys.exit(f"sign-in failed: {r.status_code} {r.text[:200]}")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def per_page(base: str, cookie: str, paths: list[str], rounds: int = 15) -> list[list[Any]]:
+    """Each page's status and median time, one request at a time (no load)."""
+    rows = []
+    with httpx.Client(base_url=base, headers={"Cookie": cookie}, timeout=30) as client:
+        for path in paths:
+            times, status = [], set()
+            for _ in range(rounds):
+                t0 = time.perf_counter()
+                r = client.get(path)
+                times.append((time.perf_counter() - t0) * 1000)
+                status.add(r.status_code)
+            rows.append([path, ",".join(map(str, sorted(status))), statistics.median(times)])
+    return rows
+
+
+def wrk(base: str, cookie: str, paths: list[str], seconds: int, clients: int) -> dict[str, Any]:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    quoted = ", ".join(json.dumps(p) for p in paths)
+    script.write_text(LUA % {"paths": quoted, "cookie": cookie})
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        check=True,
+        text=True,
+        capture_output=True,
+        timeout=seconds + 60,
+    ).stdout
+    script.unlink()
+    found = {k: int(v) for k, v in re.findall(r"^(NON2XX|P50|P90|P99|MAX) (\d+)$", out, re.M)}
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": found["P50"] / 1000,
+        "p90_ms": found["P90"] / 1000,
+        "p99_ms": found["P99"] / 1000,
+        "max_ms": found["MAX"] / 1000,
+        "non2xx": found["NON2XX"],
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+        "raw": out,
+    }
+
+
+def stages_of(db_path: Path, item_id: str) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute(
+            "SELECT stage, finished_at FROM stage_runs WHERE item_id = ? ORDER BY id", (item_id,)
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(str(a), str(b)) for a, b in rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=300, help="seeded items")
+    ap.add_argument("--segments", type=int, default=400, help="segments per seeded item")
+    ap.add_argument("--duration", type=int, default=60, help="seconds of load per case")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--speech", type=int, default=300, help="seconds of speech the job gets")
+    ap.add_argument("--json", type=Path, help="write the raw numbers here")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: sudo apt-get install -y wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="tolmach-load-"))
+    data = tmp / "data"
+    env = os.environ | {
+        "TOLMACH_DATA_DIR": str(data),
+        "TOLMACH_OPERATOR": "bench",
+        "TOLMACH_PASSWORD": PASSWORD,
+    }
+    clip, long = make_media(tmp, args.speech)
+    t0 = time.perf_counter()
+    done = json.loads(tolmach(env, "run", str(clip), "--out", str(tmp / "out"), "--json").stdout)
+    real = str(done["item_id"])
+    print(f"processed {real} in {time.perf_counter() - t0:.0f} s")
+    db_path = Settings(data_dir=data).db_path
+    open_db(db_path).kw["bind"].dispose()
+    vocab = load_vocab()
+    seed(db_path, vocab, args.items, args.segments)
+    tolmach(env, "users", "add", "bench", "--role", "viewer")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([*TOLMACH, "serve", "--port", str(port)], env=env)
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        cookie = sign_in(base)
+        words = [
+            vocab["ru"][40],
+            vocab["uk"][200],
+            '"' + " ".join(vocab["en"][:2]) + '"',
+            vocab["ru"][3000][:4] + "*",
+            vocab["en"][5],
+        ]
+        searches = [f"/search?q={urllib.parse.quote(w)}" for w in words]
+        paths = [p for s in searches for p in ("/items", s, f"/items/{real}")]
+        quiet = per_page(base, cookie, ["/items", searches[0], searches[2], f"/items/{real}"])
+        print(table(["page (one request at a time)", "status", "median ms"], quiet))
+        load = os.getloadavg()[0]
+        alone = wrk(base, cookie, paths, args.duration, args.clients)
+        print(f"without a job: p50 {alone['p50_ms']:.0f} ms, p99 {alone['p99_ms']:.0f} ms")
+
+        job = subprocess.Popen(
+            [
+                "nice",
+                "-n",
+                str(Settings().web_job_nice),
+                *TOLMACH,
+                "run",
+                str(long),
+                "--out",
+                str(tmp / "long-out"),
+                "--json",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        job_item = ""
+        for _ in range(240):  # the load starts once the job is transcribing
+            conn = sqlite3.connect(db_path)
+            row = conn.execute(
+                "SELECT item_id FROM stage_runs WHERE stage = 'probe' AND item_id != ? "
+                "ORDER BY id DESC LIMIT 1",
+                (real,),
+            ).fetchone()
+            conn.close()
+            if row:
+                job_item = row[0]
+                break
+            time.sleep(0.5)
+        time.sleep(3)
+        began = time.gmtime()
+        busy = wrk(base, cookie, paths, args.duration, args.clients)
+        still_running = job.poll() is None
+        ran = stages_of(db_path, job_item)
+        job.send_signal(signal.SIGTERM)
+        job.wait(timeout=60)
+        print(f"with the job:  p50 {busy['p50_ms']:.0f} ms, p99 {busy['p99_ms']:.0f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    rows = []
+    for name, r in (("alone", alone), ("with transcription job", busy)):
+        errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
+        rows.append(
+            [
+                name,
+                r["requests"],
+                r["rps"],
+                r["p50_ms"],
+                r["p90_ms"],
+                r["p99_ms"],
+                r["max_ms"],
+                r["non2xx"],
+                r["socket_errors"] or "none",
+                errors == 0,
+            ]
+        )
+    print(
+        f"\n{machine()}, load average {load:.1f} before the runs; {args.items} seeded items x "
+        f"{args.segments} segments + 1 processed; {args.clients} clients, {args.duration} s"
+    )
+    print(
+        table(
+            [
+                "case",
+                "requests",
+                "req/s",
+                "p50 ms",
+                "p90 ms",
+                "p99 ms",
+                "max ms",
+                "non-2xx",
+                "socket errors",
+                "clean",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"p99 ratio with/without the job: {busy['p99_ms'] / alone['p99_ms']:.2f}; "
+        f"p50 ratio {busy['p50_ms'] / alone['p50_ms']:.2f}"
+    )
+    print(
+        f"job still running at the end of the load: {still_running}; stages finished by "
+        f"then: {[s for s, _ in ran]} (load began {time.strftime('%H:%M:%S', began)} UTC)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"alone": alone, "busy": busy, "pages": quiet}, indent=1))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
