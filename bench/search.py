@@ -3,11 +3,11 @@
 Seeds a temporary store (bench/_desk_seed.py: Zipf-distributed Russian, Ukrainian and English
 words from the Tatoeba test sentences, many items), then times queries of each kind, several
 rounds interleaved: rare words, the commonest words, two-word phrases, prefixes, and common
-words under each filter. *desk*: ``tolmach.search.search`` (ranks the newest 2,000 matches,
+words under each filter. *desk*: ``tolmach.search.search`` (ranks the newest 500 matches,
 highlights one page). *baseline*: the same match and filters with ``ORDER BY bm25 LIMIT 20``
 over every match, then the same highlighting: what a plain FTS5 search would do.
 
-    .venv/bin/python bench/search.py                       # 1,000,000 segments, ~3 minutes
+    .venv/bin/python bench/search.py                       # 1,000,000 segments, ~10 minutes
     .venv/bin/python bench/search.py --segments 100000 --rounds 3
 """
 

@@ -46,7 +46,7 @@ from tolmach.store.desk import EntityRow, Review
 from tolmach.store.tables import Capture, StageRun
 
 PAGE = 20
-CANDIDATES = 1000  # newest matches ranked by relevance; more is "refine your search"
+CANDIDATES = 500  # the newest matches are ranked by relevance; more: "narrow the search"
 MAX_TERMS = 16
 MAX_TERM = 64
 K1, B = 1.2, 0.75  # BM25's usual constants, as FTS5 uses them

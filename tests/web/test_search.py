@@ -113,7 +113,7 @@ def test_api_gives_hits_with_escaped_highlights_and_seek_links(viewer: TestClien
         ({"status": "done"}, "Unknown review status 'done'."),
         ({"since": "2026-13-01"}, "since '2026-13-01' is not a date."),
         ({"since": "2026-05-02", "until": "2026-05-01"}, "since is after until."),
-        ({"page": "0"}, "page must be 1 to 50."),
+        ({"page": "0"}, "page must be 1 to 25."),
         ({"page": "two"}, "page must be a number."),
     ],
 )
