@@ -132,6 +132,12 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Жодних погроз від командира не надходило", "uk", "denial"),
         ("Продукты подвозят без перебоев", "ru", "affirmation"),
         ("Мы были злы и уставшие", "ru", "explanation"),
+        ("Потерь от нас никто не скрывал", "ru", "denial"),
+        ("Никаких наказаний за отказ нам не грозило", "ru", "denial"),
+        ("Вопросов к начальству у нас больше нет", "ru", "denial"),
+        ("Із пальним жодних перебоїв немає", "uk", "affirmation"),
+        ("Ми були неправі, коли це казали", "uk", "retraction"),
+        ("Я уже второй год без отпуска", "ru", "complaint"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
@@ -149,3 +155,8 @@ def test_a_recantation_leans_plain_statements_towards_affirmation() -> None:
     recant = extract("Приносим извинения. Кормят нас теперь в столовой.", "ru")
     assert recant[-1].topic == "food" and recant[-1].stance == "affirmation"
     assert "stance_margin" in recant[-1].extra
+
+
+def test_reachability_is_not_mail() -> None:
+    (claim,) = extract("Ротный на связь не выходит уже неделю.", "ru")
+    assert (claim.topic, claim.stance) == ("command", "complaint")

@@ -44,6 +44,9 @@ _NO_SPLIT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _LACK = {"без", "нет", "немає", "нема", "хватает", "вистачає", "бракує", "нехватка", "нестача"}
+# A keyword of the topic after one of these words is not what the claim is about: "за свои
+# деньги" says who paid, "на связь не выходит" that someone cannot be reached
+_NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собственный"}, "mail": {"на"}}
 _CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
@@ -155,14 +158,12 @@ def _topics_of(
     """(main topics, other topics) of the clause text[s:e] by keywords; by the other
     language's dictionary when its own finds none (a Russian word in Ukrainian speech, or
     text marked with the wrong language)."""
-    own = {"свой", "свій", "власний", "собственный"}
     for lang in (language, "uk" if language == "ru" else "ru"):
         toks = lexicon.tokens(text[s:e], lang)
-        # "за свои деньги" says who paid, not that the claim is about pay
         hits = [
             h
             for h in tax.hits(toks)
-            if not (h.topic == "pay" and h.token and toks[h.token - 1].lemma in own)
+            if not (h.token and toks[h.token - 1].lemma in _NOT_ABOUT.get(h.topic, ()))
         ]
         if hits:
             break

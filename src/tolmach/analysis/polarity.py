@@ -24,6 +24,7 @@ from tolmach.analysis import lexicon
 
 DEFAULT = Path(str(package_files("tolmach").joinpath("data", "stance-words.toml")))
 NEGATION = {"не", "ни", "ні"}
+NOBODY = {"никто", "ніхто", "никогда", "ніколи"}
 # what a negated word of each kind says instead
 NEGATED = {"complaint": "affirmation", "mistreatment": "denial", "affirmation": "complaint"}
 # a negation up to this many words before the word turns it round: "нас не бросили", "не
@@ -68,7 +69,10 @@ def words(text: str, language: str) -> list[Word]:
             stance = "complaint" if kind == "mistreatment" else kind
             out.append(Word(stance, tok.text, False))
         else:
-            out.append(Word(NEGATED[kind], text[toks[neg].start : tok.end], True))
+            # "никто не скрывает": nobody does the bad thing, a denial
+            nobody = any(t.text.lower() in NOBODY for t in toks[:i])
+            stance = "denial" if nobody and kind == "complaint" else NEGATED[kind]
+            out.append(Word(stance, text[toks[neg].start : tok.end], True))
     return out
 
 
