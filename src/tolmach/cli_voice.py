@@ -46,11 +46,11 @@ def voice(
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in VOICE_FILES:
             shutil.copyfile(ws.blobs.path(current[name]), out_dir / name)
+    if summary.get("warning"):
+        err.print(f"[yellow]warning:[/] {summary['warning']}", highlight=False)
     if as_json:
         emit({"item_id": item_id, **summary, "out": str(out_dir) if out_dir else None})
         return
-    if summary.get("warning"):
-        err.print(f"[yellow]warning:[/] {summary['warning']}", highlight=False)
     flagged = summary.get("flagged") or []
     out.print(
         f"[bold]voice[/] {summary.get('engine')} {summary.get('voice')}  "
@@ -80,6 +80,8 @@ def narrate(
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="narrate-", dir=settings.work_dir) as work:
         made = read_aloud(story, out_file, settings, Path(work))
+    if made.signed.warning:
+        err.print(f"[yellow]warning:[/] {made.signed.warning}", highlight=False)
     if as_json:
         emit(
             {
@@ -92,8 +94,6 @@ def narrate(
             }
         )
         return
-    if made.signed.warning:
-        err.print(f"[yellow]warning:[/] {made.signed.warning}", highlight=False)
     out.print(
         f"{made.path}  {made.duration:.1f} s, {len(made.chapters)} chapters, "
         f"{made.engine} {made.voice} (AI voice, disclosed)",
