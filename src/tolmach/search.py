@@ -64,7 +64,6 @@ SEGMENTS = tbl(
 _TERM = re.compile(r'"([^"]*)(?:"|$)|(\S+)')
 _TOKEN = re.compile(r"[^\W_]+")  # unicode61: runs of letters and digits
 Span = list[tuple[int, int]]
-Spans = tuple[Span, Span]
 
 
 @dataclass(frozen=True)
@@ -133,21 +132,28 @@ def fts_expression(words: list[tuple[str, bool]]) -> str:
     return " AND ".join(groups)
 
 
-def rank(words: list[tuple[str, bool]], rows: list[tuple[str, str]]) -> list[tuple[int, Spans]]:
+def rank(words: list[tuple[str, bool]], rows: list[tuple[str, str]]) -> list[int]:
     """Indexes of ``rows`` (source, English) by BM25 score over both columns, best first (ties
-    keep their order), each with the spans of source and English that match."""
+    keep their order)."""
     needles = [_needle(word, prefix) for word, prefix in words]
-    found = [tuple(_find(text, needles) for text in row) for row in rows]
-    avg = [max(1.0, sum(f[c][2] for f in found) / max(1, len(found))) for c in (0, 1)]
-    scored = []
-    for i, cols in enumerate(found):
+    lengths = [(len(source.split()), len(english.split())) for source, english in rows]
+    avg = [max(1.0, sum(n[c] for n in lengths) / max(1, len(rows))) for c in (0, 1)]
+    scores = []
+    for row, length in zip(rows, lengths, strict=True):
         score = 0.0
-        for c, (_, counts, length) in enumerate(cols):
-            norm = K1 * (1 - B + B * length / avg[c])
-            score += sum(tf * (K1 + 1) / (tf + norm) for tf in counts)
-        scored.append((-score, i, (cols[0][0], cols[1][0])))
-    scored.sort(key=lambda s: (s[0], s[1]))
-    return [(i, spans) for _, i, spans in scored]
+        for c in (0, 1):
+            norm = K1 * (1 - B + B * length[c] / avg[c])
+            for needle in needles:
+                tf = len(needle.findall(row[c]))
+                score += tf * (K1 + 1) / (tf + norm)
+        scores.append(score)
+    return sorted(range(len(rows)), key=lambda i: (-scores[i], i))
+
+
+def highlight(words: list[tuple[str, bool]], text: str) -> Markup:
+    """``text`` escaped for HTML with ``<mark>`` around what the words match."""
+    needles = [_needle(word, prefix) for word, prefix in words]
+    return marked(text, [m.span() for needle in needles for m in needle.finditer(text)])
 
 
 def _spellings(word: str) -> list[str]:
@@ -162,17 +168,6 @@ def _needle(word: str, prefix: bool) -> re.Pattern[str]:
         tokens = [re.escape(t) for t in _TOKEN.findall(spelling)]
         spellings.append(r"[\W_]+".join(tokens) + (r"[^\W_]*" if prefix else r"(?![^\W_])"))
     return re.compile(r"(?<![^\W_])(?:" + "|".join(spellings) + ")", re.IGNORECASE)
-
-
-def _find(text: str, needles: list[re.Pattern[str]]) -> tuple[Span, list[int], int]:
-    """Spans of ``text`` matching any needle, hits per needle, and the number of words."""
-    spans: Span = []
-    counts = []
-    for needle in needles:
-        hits = [m.span() for m in needle.finditer(text)]
-        spans += hits
-        counts.append(len(hits))
-    return spans, counts, len(text.split())
 
 
 def marked(text: str, spans: Span) -> Markup:
@@ -208,22 +203,22 @@ def search(session: Session, query: Query) -> Results:
         stmt = _like(stmt, words).order_by(SEGMENTS.c.item_id.desc(), SEGMENTS.c.seg)
     found = session.execute(stmt.limit(CANDIDATES + 1)).all()
     capped = len(found) > CANDIDATES
-    ranked = rank(words, [(r.source or "", r.english or "") for r in found[:CANDIDATES]])
-    chosen = ranked[(query.page - 1) * PAGE : query.page * PAGE]
-    origins = _origins(session, {found[i].item_id for i, _ in chosen})
+    rows = [(r.source or "", r.english or "") for r in found[:CANDIDATES]]
+    chosen = [found[i] for i in rank(words, rows)[(query.page - 1) * PAGE : query.page * PAGE]]
+    origins = _origins(session, {r.item_id for r in chosen})
     hits = [
         Hit(
-            found[i].item_id,
-            int(found[i].seg),
-            float(found[i].t_start),
-            float(found[i].t_end),
-            marked(found[i].source or "", spans[0]),
-            marked(found[i].english or "", spans[1]),
-            origins.get(found[i].item_id, ""),
+            r.item_id,
+            int(r.seg),
+            float(r.t_start),
+            float(r.t_end),
+            highlight(words, r.source or ""),
+            highlight(words, r.english or ""),
+            origins.get(r.item_id, ""),
         )
-        for i, spans in chosen
+        for r in chosen
     ]
-    return Results(hits, query.page, len(ranked), capped)
+    return Results(hits, query.page, len(rows), capped)
 
 
 def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:
