@@ -66,7 +66,9 @@ def test_status_change_needs_a_note_and_is_recorded(item_client: tuple[TestClien
             "unstarted",
             "verified",
         )
-        last = session.scalars(select(Event).order_by(Event.id.desc())).first()
+        last = session.scalars(
+            select(Event).where(Event.item_id == item_id).order_by(Event.id.desc())
+        ).first()
         assert last is not None and (last.kind, last.actor, last.item_id) == (
             "status",
             "editor",
