@@ -154,6 +154,7 @@ def test_failed_sign_ins_are_rate_limited(app_client: TestClient) -> None:
     for name in ("editor", "admin"):  # by name and by address: the right password too
         r = app_client.post("/login", data={"name": name, "password": PASSWORD, "csrf": token})
         assert r.status_code == 429 and "Too many failed sign-ins" in r.text, r.text
+        assert "Wait 15 minutes, then try again." in r.text
         assert COOKIE not in app_client.cookies
 
 

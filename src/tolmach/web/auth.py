@@ -138,7 +138,7 @@ def sign_in(
     if _failures(session, settings, name, address) >= settings.web_login_attempts:
         raise TooManyAttempts(
             "Too many failed sign-ins.",
-            f"Wait {settings.web_login_window_s / 60:.0f} minutes or ask an admin.",
+            f"Wait {settings.web_login_window_s / 60:.0f} minutes, then try again.",
         )
     user = session.scalars(select(User).where(User.name == name)).first()
     ok = False
