@@ -1,0 +1,235 @@
+"""What the item pages and the items API show: the list of items with filters, one item's facts,
+and its segments in both languages. Plain data read from the store; no HTML here.
+
+    page = list_items(session, language="ru", review="unstarted", page=1)
+    facts = item_facts(session, "3f2a9c")
+    lines = bilingual(blobs, facts.outputs)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import JSON, Select, func, select, type_coerce
+from sqlalchemy.orm import Session, aliased
+
+from tolmach.errors import InputError
+from tolmach.store import queries
+from tolmach.store.blobs import BlobStore
+from tolmach.store.desk import REVIEW_STATUSES, Review
+from tolmach.store.tables import Capture, Item, StageRun
+
+PAGE_SIZE = 50
+TRANSCRIBERS = ("transcribe", "text")  # the stages that write transcript.json (and the language)
+FLAG_HINTS = {
+    "empty": "the English is empty",
+    "numbers": "a number differs from the source",
+    "repeated": "the same English as the segment before",
+    "looping": "the English repeats itself",
+    "length": "far shorter or longer than the source",
+    "glossary": "a glossary term is not translated as fixed",
+    "names": "a name in the source is missing or changed",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    kind: str
+    language: str
+    duration: float
+    status: str  # the pipeline's: ingested, processed, failed, no_speech
+    review: str  # the desk's review status
+    source: str  # the captured URL, or the file's name
+    source_deleted: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    page: int
+    pages: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Facts:
+    row: Row
+    sha256: str
+    size: int
+    ext: str
+    source_deleted_at: datetime | None
+    outputs: dict[str, str]  # name -> sha256, with "original"
+    error: str  # the last failed stage's error, when the item failed
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self.row) | {k: v for k, v in asdict(self).items() if k != "row"}
+        return _plain(data)
+
+    @staticmethod
+    def row_json(row: Row) -> dict[str, Any]:
+        return _plain(asdict(row))
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready: times as ISO 8601 (UTC)."""
+    return {k: v.isoformat() + "Z" if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One segment in both languages."""
+
+    id: int
+    start: float
+    end: float
+    source: str
+    english: str | None  # None before the item is translated
+    reviewed: bool
+    reviewed_by: str
+    flags: tuple[str, ...]
+
+
+def parse_page(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError(f"Page {raw!r} is not a page number.", "Give a whole number from 1.")
+    return int(raw)
+
+
+def check_filters(language: str, review: str) -> None:
+    if language and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise InputError(f"Language {language!r} is not a language code.", "Use ru or uk.")
+    if review and review not in REVIEW_STATUSES:
+        raise InputError(
+            f"Review status {review!r} does not exist.", f"Use one of {', '.join(REVIEW_STATUSES)}."
+        )
+
+
+def _rows() -> Select[Any]:
+    lang_run = aliased(StageRun)
+    newest_lang = (
+        select(StageRun.item_id, func.max(StageRun.id).label("run_id"))
+        .where(StageRun.stage.in_(TRANSCRIBERS), StageRun.status == "done")
+        .group_by(StageRun.item_id)
+        .subquery()
+    )
+    newest_capture = (
+        select(Capture.item_id, func.max(Capture.id).label("capture_id"))
+        .group_by(Capture.item_id)
+        .subquery()
+    )
+    language = type_coerce(lang_run.summary_json, JSON)["language"].as_string()
+    return (
+        select(
+            Item,
+            func.coalesce(Review.status, "unstarted").label("review"),
+            func.coalesce(language, "").label("language"),
+            Capture,
+        )
+        .outerjoin(Review, Review.item_id == Item.id)
+        .outerjoin(newest_lang, newest_lang.c.item_id == Item.id)
+        .outerjoin(lang_run, lang_run.id == newest_lang.c.run_id)
+        .outerjoin(newest_capture, newest_capture.c.item_id == Item.id)
+        .outerjoin(Capture, Capture.id == newest_capture.c.capture_id)
+    )
+
+
+def _row(item: Item, review: str, language: str, capture: Capture | None) -> Row:
+    if capture is None:
+        source = ""
+    elif capture.kind == "url":
+        source = capture.url or capture.source
+    else:
+        source = PurePath(capture.source).name  # never the folder it came from
+    return Row(
+        id=item.id,
+        kind=item.kind,
+        language=language,
+        duration=item.duration,
+        status=item.status,
+        review=review,
+        source=source,
+        source_deleted=item.source_status == "deleted",
+        created_at=item.created_at,
+    )
+
+
+def list_items(session: Session, *, language: str = "", review: str = "", page: int = 1) -> Page:
+    """Items newest first, ``PAGE_SIZE`` a page, filtered by source language and review status."""
+    check_filters(language, review)
+    query = _rows()
+    if language:
+        query = query.where(query.selected_columns.language == language)
+    if review:
+        query = query.where(query.selected_columns.review == review)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    found = session.execute(
+        query.order_by(Item.created_at.desc(), Item.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    rows = [_row(*r) for r in found]
+    return Page(rows, page, max(1, -(-total // PAGE_SIZE)), total)
+
+
+def item_facts(session: Session, item_ref: str) -> Facts:
+    """One item (by id or prefix) with its current outputs and review status."""
+    item = queries.get_item(session, item_ref)
+    found = session.execute(_rows().where(Item.id == item.id)).one()
+    failure = queries.last_failure(session, item.id) if item.status == "failed" else None
+    return Facts(
+        row=_row(*found),
+        sha256=item.sha256,
+        size=item.size,
+        ext=item.ext,
+        source_deleted_at=item.source_deleted_at,
+        outputs=queries.current_outputs(session, item.id),
+        error=failure.error if failure else "",
+    )
+
+
+def bilingual(blobs: BlobStore, outputs: dict[str, str]) -> tuple[str, list[Line]]:
+    """The source language and the segments in both languages (none before transcription)."""
+    if "transcript.json" not in outputs:
+        return "", []
+    transcript = json.loads(blobs.read_bytes(outputs["transcript.json"]))
+    english: dict[int, dict[str, Any]] = {}
+    if "translation.json" in outputs:
+        translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
+        english = {s["id"]: s for s in translation["segments"]}
+    lines = []
+    for seg in transcript["segments"]:
+        en = english.get(seg["id"], {})
+        lines.append(
+            Line(
+                id=seg["id"],
+                start=seg["start"],
+                end=seg["end"],
+                source=seg["text"],
+                english=en.get("text"),
+                reviewed=bool(en.get("reviewed")),
+                reviewed_by=str(en.get("reviewed_by", "")),
+                flags=tuple(en.get("flags", ())),
+            )
+        )
+    return str(transcript.get("language", "")), lines
+
+
+def line(lines: list[Line], number: int) -> Line:
+    for found in lines:
+        if found.id == number:
+            return found
+    raise InputError(f"There is no segment {number}.", "Reload the item's page.")
+
+
+def clock(seconds: float) -> str:
+    """A time as players show it: 75.4 -> "1:15", 3725 -> "1:02:05"."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
