@@ -30,7 +30,7 @@ from _common import machine, table
 from _desk_seed import load_vocab, seed
 from sqlalchemy import text
 
-from tolmach import search
+from tolmach import search, search_index
 from tolmach.search import Query
 from tolmach.store.blobs import BlobStore
 from tolmach.store.db import open_db
@@ -107,7 +107,7 @@ def main() -> None:
         total = session.scalar(text("SELECT count(*) FROM segment_search"))
     size = sum(f.stat().st_size for f in folder.glob("tolmach.db*")) / 2**20
     t0 = time.perf_counter()
-    search.ensure_indexed(db, BlobStore(folder / "blobs"))
+    search_index.ensure_indexed(db, BlobStore(folder / "blobs"))
     first = time.perf_counter() - t0
 
     cases = queries(vocab)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import search
+from tolmach import search, search_index
 from tolmach.search import Query
 from tolmach.store.blobs import BlobStore
 from tolmach.store.desk import EntityRow, Review
@@ -103,7 +103,7 @@ def add_item(
             "segments": [s | {"text": p[1]} for s, p in zip(segs, pairs, strict=True)],
         }
         put(session, blobs, item_id, "translate", "translation.json", translation)
-        search.index_item(session, blobs, item_id)
+        search_index.index_item(session, blobs, item_id)
 
 
 @pytest.fixture
@@ -261,11 +261,11 @@ def test_reindexing_replaces_rows_and_ensure_indexed_fills_older_stores(
             )
         )
     assert find(store, "приказал") == []
-    assert search.ensure_indexed(store, blobs) == 1
-    assert search.ensure_indexed(store, blobs) == 0  # once per process
+    assert search_index.ensure_indexed(store, blobs) == 1
+    assert search_index.ensure_indexed(store, blobs) == 0  # once per process
     assert find(store, "приказал") == [("aaaa0001", 1)]
     with store.begin() as session:  # indexing again replaces, never duplicates
-        assert search.index_item(session, blobs, "aaaa0001") == 3
+        assert search_index.index_item(session, blobs, "aaaa0001") == 3
     assert find(store, "приказал") == [("aaaa0001", 1)]
 
 

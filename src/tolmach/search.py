@@ -1,18 +1,21 @@
 """Full-text search over every item's segments, in the source language and in English.
 
-The index is the ``segment_search`` table: one row per transcript segment with its English.
-On SQLite it is FTS5 (``unicode61 remove_diacritics 2``); elsewhere a plain table searched with
-LIKE until it gets a proper text index. The subtitles stage keeps it current (its ``record``
-hook calls ``index_item``), so edits, which re-run subtitles, are searchable once saved. Stores
-processed before the index existed are filled in lazily by ``ensure_indexed`` on the first
-search of each process.
+The index (:mod:`tolmach.search_index`) is FTS5 on SQLite; elsewhere a plain table that this
+module searches with LIKE until it gets a proper text index.
 
     hits = search(session, Query(text='выплат* "на передовой"', language="ru"))
 
-Words are matched whole and unstemmed (``выплат*`` asks for a prefix); every word must occur
-in the segment or its English. Only the newest ``CANDIDATES`` matches are ranked, by a BM25
-score over both columns computed here, so a word found in a million segments costs no more
-than one found in a thousand (FTS5's own bm25() counts every match of every word first).
+Words are matched whole and unstemmed: ``выплатить`` does not find ``выплатили``; a trailing
+``*`` asks for a prefix (``выплат*`` finds both). Every word must occur in the segment or its
+English; ``"quoted words"`` must occur in that order. Case does not matter, Cyrillic included.
+The tokenizer's ``remove_diacritics 2`` drops Latin accents only: й, ё and ї stay letters of
+their own (checked), so a query word with ё also asks for its spelling with е (not the other way
+round). FTS5 operators (OR, NOT, NEAR, ``col:``, ``^``) are plain words here: each word is sent
+quoted, so no input can be a syntax error.
+
+Only the newest ``CANDIDATES`` matches are ranked, by a BM25 score over both columns computed
+here, so a word found in a million segments costs no more than one found in five hundred
+(FTS5's own bm25() reads every match of every word first: seconds for common words).
 """
 
 from __future__ import annotations
@@ -28,20 +31,14 @@ from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     Select,
-    delete,
     func,
-    insert,
     or_,
     select,
 )
-from sqlalchemy import column as col
-from sqlalchemy import table as tbl
 from sqlalchemy import text as sql
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from tolmach.models import Transcript, Translation
-from tolmach.store import queries
-from tolmach.store.blobs import BlobStore
+from tolmach.search_index import SEGMENTS
 from tolmach.store.desk import EntityRow, Review
 from tolmach.store.tables import Capture, StageRun
 
@@ -51,16 +48,6 @@ MAX_TERMS = 16
 MAX_TERM = 64
 K1, B = 1.2, 0.75  # BM25's usual constants, as FTS5 uses them
 
-SEGMENTS = tbl(
-    "segment_search",
-    col("rowid"),
-    col("source"),
-    col("english"),
-    col("item_id"),
-    col("seg"),
-    col("t_start"),
-    col("t_end"),
-)
 _TERM = re.compile(r'"([^"]*)(?:"|$)|(\S+)')
 _TOKEN = re.compile(r"[^\W_]+")  # unicode61: runs of letters and digits
 Span = list[tuple[int, int]]
@@ -307,55 +294,3 @@ def _origins(session: Session, item_ids: set[str]) -> dict[str, str]:
     for item_id, url, source in session.execute(rows.order_by(Capture.id)):
         found.setdefault(item_id, url or source)
     return found
-
-
-def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
-    """Replace the item's rows in the index with its current transcript and translation;
-    return how many segments it has now."""
-    outputs = queries.current_outputs(session, item_id)
-    session.execute(delete(SEGMENTS).where(SEGMENTS.c.item_id == item_id))
-    if "transcript.json" not in outputs:
-        return 0
-    transcript = Transcript.from_dict(json.loads(blobs.read_bytes(outputs["transcript.json"])))
-    english: dict[int, str] = {}
-    if "translation.json" in outputs:
-        translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
-        english = {s.id: s.text for s in Translation.from_dict(translation).segments}
-    rows = [
-        {
-            "source": s.text.strip(),
-            "english": english.get(s.id, "").strip(),
-            "item_id": item_id,
-            "seg": s.id,
-            "t_start": s.start,
-            "t_end": s.end,
-        }
-        for s in transcript.segments
-    ]
-    if rows:
-        session.execute(insert(SEGMENTS), rows)
-    return len(rows)
-
-
-_index_lock = threading.Lock()
-_indexed: set[str] = set()  # databases whose older items were checked in this process
-
-
-def ensure_indexed(db: sessionmaker[Session], blobs: BlobStore) -> int:
-    """Index every item that has subtitles (so had a transcript and translation) but no rows,
-    as in a store processed before the index existed. Runs once per database and process;
-    returns how many items it indexed."""
-    key = str(db.kw["bind"].url)
-    with _index_lock:
-        if key in _indexed:
-            return 0
-        with db.begin() as session:
-            have = set(session.scalars(select(SEGMENTS.c.item_id).distinct()))
-            done = select(StageRun.item_id).where(
-                StageRun.stage == "subtitles", StageRun.status == "done"
-            )
-            missing = set(session.scalars(done.distinct())) - have
-            for item_id in sorted(missing):
-                index_item(session, blobs, item_id)
-        _indexed.add(key)
-        return len(missing)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tolmach import search
+from tolmach import search_index
 from tolmach.config import Settings
 from tolmach.models import Transcript, Translation
 from tolmach.pipeline.context import StageContext, StageResult
@@ -60,7 +60,7 @@ def run(ctx: StageContext) -> StageResult:
 
 def record(session: Session, settings: Settings, item_id: str, result: StageResult) -> None:
     """Index the transcript and translation these subtitles were made from for search."""
-    search.index_item(session, BlobStore(settings.blob_dir), item_id)
+    search_index.index_item(session, BlobStore(settings.blob_dir), item_id)
 
 
 def frame_rate(media: dict[str, Any]) -> float:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tolmach import search
+from tolmach import search, search_index
 from tolmach.errors import InputError
 from tolmach.review import words as review_words
 from tolmach.store.desk import REVIEW_STATUSES, EntityRow
@@ -72,7 +72,7 @@ def _run(request: Request, session: Session) -> tuple[dict[str, str], search.Res
     params = {k: request.query_params.get(k, "") for k in (*FIELDS, "page")}
     query = parse(params)
     ws = get_desk(request).ws
-    search.ensure_indexed(ws.db, ws.blobs)
+    search_index.ensure_indexed(ws.db, ws.blobs)
     return params, search.search(session, query)
 
 

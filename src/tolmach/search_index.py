@@ -1,0 +1,90 @@
+"""The full-text index of segments: one row per transcript segment, with its English.
+
+The ``segment_search`` table (migration 0004) is FTS5 on SQLite (``unicode61 remove_diacritics
+2``: case folded for Cyrillic and Latin, Latin accents dropped, but й, ё and ї kept as letters of
+their own) and a plain table on other databases. The subtitles stage keeps it current: its
+``record`` hook calls ``index_item`` in the run's transaction, and edits re-run subtitles, so
+the index follows them. Stores processed before the index existed are filled in by
+``ensure_indexed``, which the search routes call before their first search in each process.
+
+    with ws.db.begin() as session:
+        index_item(session, ws.blobs, item_id)       # replaces the item's rows
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from sqlalchemy import column as col
+from sqlalchemy import delete, insert, select
+from sqlalchemy import table as tbl
+from sqlalchemy.orm import Session, sessionmaker
+
+from tolmach.models import Transcript, Translation
+from tolmach.store import queries
+from tolmach.store.blobs import BlobStore
+from tolmach.store.tables import StageRun
+
+SEGMENTS = tbl(
+    "segment_search",
+    col("rowid"),
+    col("source"),
+    col("english"),
+    col("item_id"),
+    col("seg"),
+    col("t_start"),
+    col("t_end"),
+)
+
+
+def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
+    """Replace the item's rows in the index with its current transcript and translation;
+    return how many segments it has now."""
+    outputs = queries.current_outputs(session, item_id)
+    session.execute(delete(SEGMENTS).where(SEGMENTS.c.item_id == item_id))
+    if "transcript.json" not in outputs:
+        return 0
+    transcript = Transcript.from_dict(json.loads(blobs.read_bytes(outputs["transcript.json"])))
+    english: dict[int, str] = {}
+    if "translation.json" in outputs:
+        translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
+        english = {s.id: s.text for s in Translation.from_dict(translation).segments}
+    rows = [
+        {
+            "source": s.text.strip(),
+            "english": english.get(s.id, "").strip(),
+            "item_id": item_id,
+            "seg": s.id,
+            "t_start": s.start,
+            "t_end": s.end,
+        }
+        for s in transcript.segments
+    ]
+    if rows:
+        session.execute(insert(SEGMENTS), rows)
+    return len(rows)
+
+
+_index_lock = threading.Lock()
+_indexed: set[str] = set()  # databases whose older items were checked in this process
+
+
+def ensure_indexed(db: sessionmaker[Session], blobs: BlobStore) -> int:
+    """Index every item that has subtitles (so had a transcript and translation) but no rows,
+    as in a store processed before the index existed. Runs once per database and process;
+    returns how many items it indexed."""
+    key = str(db.kw["bind"].url)
+    with _index_lock:
+        if key in _indexed:
+            return 0
+        with db.begin() as session:
+            have = set(session.scalars(select(SEGMENTS.c.item_id).distinct()))
+            done = select(StageRun.item_id).where(
+                StageRun.stage == "subtitles", StageRun.status == "done"
+            )
+            missing = set(session.scalars(done.distinct())) - have
+            for item_id in sorted(missing):
+                index_item(session, blobs, item_id)
+        _indexed.add(key)
+        return len(missing)
