@@ -1,0 +1,187 @@
+"""The English voice-over measured: intelligibility, loudness, slot fit, speed; and narration.
+
+For an item already processed by ``tolmach run`` (its translation, subtitles and render made),
+in the data folder given:
+
+- runs the voice stage (``tolmach.pipeline.voice.run``) on a StageContext built from the
+  item's stored outputs, and times it against the clip's duration (target < 0.25x);
+- transcribes ``voiceover.wav`` back with tolmach's speech engine (faster-whisper, the
+  catalog's whisper-base, language forced to "en") and computes the word error rate against
+  the English that was to be spoken: the disclosure and every segment, both sides read through
+  ``speech_text.for_speech`` (so "96th" and "ninety-sixth" are the same word) and the bench's
+  normalisation (target < 15%). Truncated segments lose their tail, and that counts as errors;
+- measures the clip's integrated loudness and true peak with ffmpeg's ``ebur128`` filter
+  (target -16 LUFS +-1);
+- reports the share of segments spoken inside their slot (target >= 90%);
+- reads a story of ``--words`` words (Tatoeba English sentences in paragraphs of about 100
+  words) aloud with ``narrate`` and times it (target < 20 s for 1,000 words).
+
+    .venv/bin/python bench/voice.py --data-dir DATA [--item ID] [--words 1000] [--engine piper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import MODELS, REPO, machine, table, wer
+
+TATOEBA_EN = REPO.parent / "shared" / "data" / "mt" / "tatoeba" / "eng-rus"
+
+
+def stage_context(data_dir: Path, item: str | None, work: Path, engine: str) -> Any:
+    """A voice StageContext for ``item`` (default: the newest item) from its stored outputs."""
+    from sqlalchemy import select
+
+    from tolmach.config import Settings
+    from tolmach.pipeline.context import ItemInfo, StageContext
+    from tolmach.store import queries
+    from tolmach.store.tables import Item
+    from tolmach.workspace import Workspace
+
+    settings = Settings(data_dir=data_dir, voice_in_run=True, voice_engine=engine)
+    ws = Workspace.open(settings)
+    with ws.db() as session:
+        row = (
+            queries.get_item(session, item)
+            if item
+            else session.scalars(select(Item).order_by(Item.created_at.desc())).first()
+        )
+        assert row is not None, "no item in that data folder"
+        inputs = queries.current_outputs(session, row.id)
+        info = ItemInfo(
+            row.id, row.sha256, row.ext, row.kind, row.duration, json.loads(row.media_json)
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    return StageContext(info, settings, ws.blobs, inputs, work)
+
+
+def loudness(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's ebur128 filter."""
+    proc = subprocess.run(
+        ["ffmpeg", "-nostdin", "-i", str(path), "-map", "0:a", "-af", "ebur128=peak=true",
+         "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    summary = proc.stderr[proc.stderr.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return integrated, peak
+
+
+def transcribe_en(wav: Path) -> str:
+    """tolmach's speech engine on ``wav``, language forced to English."""
+    import numpy as np
+
+    from tolmach.config import Settings
+    from tolmach.engines.asr import make_recognizer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        (data / "models").symlink_to(MODELS, target_is_directory=True)
+        recognizer = make_recognizer(Settings(data_dir=data))
+        raw = subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-ac", "1", "-ar", "16000",
+             "-f", "f32le", "-"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        samples = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+        return " ".join(s.text for s in recognizer.transcribe(samples, "en"))
+
+
+def story(words: int) -> str:
+    """About ``words`` words of English sentences, in paragraphs of about 100 words."""
+    lines = (TATOEBA_EN / "tatoeba-test-v2021-08-07.eng").read_text().splitlines()
+    paragraphs, current, count = [], [], 0
+    for line in lines:
+        if count >= words:
+            break
+        current.append(line.strip())
+        count += len(line.split())
+        if sum(len(s.split()) for s in current) >= 100:
+            paragraphs.append(" ".join(current))
+            current = []
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n\n".join(paragraphs)
+
+
+def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
+    from tolmach.models import Translation
+    from tolmach.pipeline import voice
+    from tolmach.voice.speech_text import for_speech
+    from tolmach.voice.track import SPOKEN_DISCLOSURE
+
+    ctx = stage_context(args.data_dir, args.item, work / "stage", args.engine)
+    start = time.perf_counter()
+    result = voice.run(ctx)
+    wall = time.perf_counter() - start
+    report = json.loads(result.files["voice.json"])  # type: ignore[arg-type]
+    clip, track = result.files["english-voice.mp4"], result.files["voiceover.wav"]
+    assert isinstance(clip, Path) and isinstance(track, Path)
+    translation = Translation.from_dict(ctx.read_json("translation.json"))
+    reference = for_speech(" ".join([SPOKEN_DISCLOSURE, *(s.text for s in translation.segments)]))
+    heard = transcribe_en(track)
+    error = wer(reference, for_speech(heard))
+    lufs, peak = loudness(clip)
+    segs = report["segments"]
+    outcomes = {o: sum(s["outcome"] == o for s in segs) for o in ("fits", "sped", "overran")}
+    outcomes["truncated"] = sum(s["outcome"] == "truncated" for s in segs)
+    duration = ctx.item.duration
+    print(f"\nvoice stage on item {ctx.item.id} ({duration:.1f} s, {len(segs)} segments)")
+    print(f"reference: {reference[:300]}...\nheard:     {heard[:300]}...")
+    return [
+        ["segments", len(segs), ""],
+        ["outcomes", ", ".join(f"{k} {v}" for k, v in outcomes.items()), ""],
+        ["in their slot", f"{report['fit_share']:.0%}", ">= 90%"],
+        ["WER (whisper-base, en)", f"{error:.1%}", "< 15%"],
+        ["loudness (clip)", f"{lufs:.1f} LUFS, peak {peak:.1f} dBFS", "-16 +-1 LUFS"],
+        ["voice stage wall", f"{wall:.1f} s", ""],
+        ["wall / clip duration", f"{wall / duration:.2f}", "< 0.25"],
+    ]
+
+
+def narration_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
+    from tolmach.config import Settings
+    from tolmach.voice.narrate import narrate
+
+    text = story(args.words)
+    path = work / "story.md"
+    path.write_text(text)
+    settings = Settings(data_dir=work / "n", voice_engine=args.engine)
+    (work / "narrate").mkdir()
+    start = time.perf_counter()
+    made = narrate(path, work / "story.m4a", settings, work / "narrate")
+    wall = time.perf_counter() - start
+    lufs, _ = loudness(made.path)
+    return [
+        ["story", f"{len(text.split())} words, {len(made.chapters)} paragraphs", ""],
+        ["narration length", f"{made.duration:.1f} s, {lufs:.1f} LUFS", ""],
+        ["narration wall", f"{wall:.1f} s", "< 20 s"],
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--item", default=None)
+    ap.add_argument("--words", type=int, default=1000)
+    ap.add_argument("--engine", default="piper", choices=["piper", "espeak"])
+    ap.add_argument("--skip-narration", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = voice_case(args, Path(tmp))
+        if not args.skip_narration:
+            rows += narration_case(args, Path(tmp))
+    print(f"\n{args.engine}; {machine()}")
+    print(table(["measure", "result", "target"], rows))
+
+
+if __name__ == "__main__":
+    main()
