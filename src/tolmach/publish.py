@@ -33,6 +33,7 @@ from tolmach.store.tables import Event, Item, utcnow
 ATOM = "http://www.w3.org/2005/Atom"
 VOICE_PREFIX = "voice"
 CLAIM_CHARS = 280
+WEB = ("https://", "http://")
 
 
 def publish(session: Session, item_ref: str, actor: str) -> Review:
@@ -104,7 +105,7 @@ def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, A
         f"reviewed by {', '.join(names)}" if names else "not reviewed"
     )
     captured = min(c.captured_at for c in item.captures) if item.captures else item.created_at
-    source_url = next((c.url for c in item.captures if c.url), "")
+    source_url = next((c.url for c in item.captures if c.url.startswith(WEB)), "")
     return {
         "id": item.id,
         "title": _title(item),
@@ -120,7 +121,8 @@ def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, A
         "published_by": row.published_by,
         "captured_at": custody.iso(captured),
         "source_url": source_url,
-        "has_subtitles": "english.vtt" in outputs,
+        "sha256": item.sha256,
+        "english_vtt": outputs.get("english.vtt", ""),
         "ai_voice": any(name.startswith(VOICE_PREFIX) for name in outputs),
     }
 
@@ -145,7 +147,11 @@ def claim_review(shown: dict[str, Any], base_url: str) -> dict[str, Any]:
     """schema.org ClaimReview of a published item's verification result."""
     page = f"{base_url}/p/{shown['id']}"
     media = {"video": "VideoObject", "audio": "AudioObject"}.get(shown["kind"], "CreativeWork")
-    appearance: dict[str, Any] = {"@type": media, "url": shown["source_url"] or page}
+    appearance: dict[str, Any] = {
+        "@type": media,
+        "name": shown["title"],
+        "url": shown["source_url"] or page,
+    }
     if shown["kind"] != "text":
         appearance["contentUrl"] = f"{page}/media"
     return {
