@@ -385,3 +385,38 @@ def test_users_api(app_client: TestClient) -> None:
 )  # fmt: skip
 def test_safe_next(target: str, expected: str) -> None:
     assert auth.safe_next(target) == expected
+
+
+def test_changing_your_own_password(app_client: TestClient) -> None:
+    csrf = log_in(app_client, "editor")
+    elsewhere = new_client(app_client)
+    log_in(elsewhere, "editor")
+    new = "a brand new passphrase"
+
+    def change(current: str, again: str = new) -> str:
+        r = app_client.post(
+            "/account/password",
+            data={"current": current, "new": new, "again": again, "csrf": csrf},
+        )
+        return f"{r.status_code} {r.text}"
+
+    assert change("").startswith("400") and "Enter your current password" in change("")
+    wrong = change("not my password")
+    assert wrong.startswith("400") and "current password is wrong" in wrong
+    differ = change(PASSWORD, again="something else!")
+    assert differ.startswith("400") and "differ" in differ
+    done = change(PASSWORD)
+    assert done.startswith("200") and "Your password is changed" in done
+    assert app_client.get("/api/me").status_code == 200  # this sign-in stays
+    assert elsewhere.get("/api/me").status_code == 401  # the others end
+    other = new_client(app_client)
+    r = other.post(
+        "/login", data={"name": "editor", "password": PASSWORD, "csrf": login_form(other)}
+    )
+    assert r.status_code == 401
+    log_in(other, "editor", new)
+    with db_of(app_client)() as session:
+        tries = session.scalars(select(LoginAttempt).where(LoginAttempt.name == "editor")).all()
+        events = session.scalars(select(Event).where(Event.kind == "password_set")).all()
+    assert [t.ok for t in tries] == [True, True, False, True, True, False, True]
+    assert [(e.actor, e.subject) for e in events] == [("editor", "editor")]

@@ -76,10 +76,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def _end_sessions(session: Session, user: User) -> None:
+def _end_sessions(session: Session, user: User, keep: str = "") -> None:
     session.execute(
         update(WebSession)
-        .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+        .where(
+            WebSession.user_id == user.id,
+            WebSession.revoked_at.is_(None),
+            WebSession.token_sha256 != digest(keep),
+        )
         .values(revoked_at=utcnow())
     )
 
@@ -96,12 +100,13 @@ def disable_user(session: Session, name: str, by: str) -> User:
     return user
 
 
-def set_password(session: Session, name: str, password: str, by: str) -> User:
-    """Give an account a new password; its open sign-ins end."""
+def set_password(session: Session, name: str, password: str, by: str, keep: str = "") -> User:
+    """Give an account a new password; its open sign-ins end, but for the one whose cookie
+    token is ``keep`` (the user's own, when they change it themselves)."""
     user = get_user(session, name)
     _check_password(password)
     user.password_hash = _hasher.hash(password)
-    _end_sessions(session, user)
+    _end_sessions(session, user, keep)
     custody.append(session, kind="password_set", actor=by, subject=user.name)
     return user
 
@@ -124,10 +129,10 @@ def _failures(session: Session, settings: Settings, name: str, address: str) -> 
     return max(session.scalar(by_name) or 0, session.scalar(by_addr) or 0)
 
 
-def sign_in(
+def check_password(
     session: Session, settings: Settings, name: str, password: str, address: str
-) -> tuple[str, WebSession]:
-    """Check a name and password; return the cookie token and its session row.
+) -> User:
+    """The account if ``password`` is its password; every try counts for the rate limit.
 
     Raises ``TooManyAttempts`` once the name or the address has failed
     ``web_login_attempts`` times in the window (even with the right password), and
@@ -150,9 +155,18 @@ def sign_in(
     else:
         _hasher.hash(password)  # the same work either way: no timing hint that a name exists
     session.add(LoginAttempt(name=name, address=address[:64], ok=ok))
+    session.flush()
     if not ok or user is None:
-        session.flush()
         raise InputError("Wrong name or password.")
+    return user
+
+
+def sign_in(
+    session: Session, settings: Settings, name: str, password: str, address: str
+) -> tuple[str, WebSession]:
+    """Check a name and password (see :func:`check_password`); return the new sign-in's
+    cookie token and its session row."""
+    user = check_password(session, settings, name, password, address)
     token = secrets.token_urlsafe(32)
     web = WebSession(
         token_sha256=digest(token),

@@ -120,12 +120,11 @@ def logout(request: Request, session: DB, who: SignedIn) -> Response:
 
 
 def _account_page(
-    request: Request, session: Session, who: Viewer, new_token: str = "", label: str = "",
-    problem: str = "", status: int = 200,
-) -> Response:  # fmt: skip
+    request: Request, session: Session, who: Viewer, status: int = 200, **extra: str
+) -> Response:
+    """The account page; ``extra``: new_token, label, problem, password_problem, password_done."""
     tokens = auth.user_tokens(session, auth.get_user(session, who.name))
-    ctx = {"tokens": tokens, "new_token": new_token, "label": label, "problem": problem}
-    response = render(request, "auth/account.html", ctx, status)
+    response = render(request, "auth/account.html", {"tokens": tokens, **extra}, status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -140,8 +139,34 @@ def create_token(request: Request, session: DB, who: SignedIn, label: Text = "")
     try:
         token = auth.new_token(session, auth.get_user(session, who.name), label)
     except InputError as exc:
-        return _account_page(request, session, who, label=label, problem=exc.message, status=400)
+        return _account_page(request, session, who, 400, label=label, problem=exc.message)
     return _account_page(request, session, who, new_token=token)
+
+
+@router.post("/account/password", **HTML)
+def change_password(
+    request: Request, session: DB, who: SignedIn, current: Text = "", new: Text = "",
+    again: Text = "",
+) -> Response:  # fmt: skip
+    if not current or not new:
+        problem = "Enter your current password and a new one."
+        return _account_page(request, session, who, 400, password_problem=problem)
+    address = request.client.host if request.client else ""
+    try:
+        auth.check_password(session, get_desk(request).settings, who.name, current, address)
+    except auth.TooManyAttempts as exc:
+        return _account_page(request, session, who, 429, password_problem=str(exc))
+    except InputError:
+        problem = "Your current password is wrong."
+        return _account_page(request, session, who, 400, password_problem=problem)
+    try:
+        if new != again:
+            raise InputError("The two new passwords differ.", "Type the same one twice.")
+        keep = request.cookies.get(COOKIE, "") if who.via == "cookie" else ""
+        auth.set_password(session, who.name, new, by=who.name, keep=keep)
+    except InputError as exc:
+        return _account_page(request, session, who, 400, password_problem=str(exc))
+    return _account_page(request, session, who, password_done="yes")
 
 
 @router.post("/account/tokens/{token_id}/revoke", **HTML)
