@@ -138,6 +138,11 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Із пальним жодних перебоїв немає", "uk", "affirmation"),
         ("Ми були неправі, коли це казали", "uk", "retraction"),
         ("Я уже второй год без отпуска", "ru", "complaint"),
+        ("Простите нас, пожалуйста", "ru", "retraction"),
+        ("Тот ролик смонтировали без нашего ведома", "ru", "denial"),
+        ("Аккумуляторы для раций покупаем на рынке", "ru", "complaint"),
+        ("Евакуацію чекаємо по шість годин", "uk", "complaint"),
+        ("Никто нас в подвале не запирал", "ru", "denial"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
@@ -150,7 +155,7 @@ def test_stance_word_alone_is_no_claim_without_a_topic() -> None:
 
 
 def test_a_recantation_leans_plain_statements_towards_affirmation() -> None:
-    grievance = extract("Нам не выплатили деньги. Нас держат в подвале неделю.", "ru")
+    grievance = extract("Нам не выплатили деньги. Раненые лежат в блиндаже.", "ru")
     assert grievance[-1].stance == "complaint" and "stance_margin" in grievance[-1].extra
     recant = extract("Приносим извинения. Кормят нас теперь в столовой.", "ru")
     assert recant[-1].topic == "food" and recant[-1].stance == "affirmation"

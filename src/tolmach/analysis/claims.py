@@ -110,7 +110,7 @@ def _merge(
             not _useful(piece, language, tax)
             or (weak and not _clause_like(piece, language))
             or not _useful(left, language, tax)
-            or (weak and _halves(left, piece, language, tax))
+            or _halves(left, piece, language, tax)
         ):
             out[-1] = (out[-1][0], e)
         else:
@@ -119,8 +119,9 @@ def _merge(
 
 
 def _halves(left: str, right: str, language: str, tax: topics.Taxonomy) -> bool:
-    """A topic with no stance on the left, a stance with no topic on the right of a comma
-    ("Питна вода привозна, її дають по пів літра"): one claim, not two."""
+    """A topic with no stance on the left, a stance with no topic on the right of a split
+    ("Питна вода привозна, її дають по пів літра", "Дрони в них скрізь, а своїх
+    немає"): one claim, not two."""
     left_topic = bool(tax.hits(lexicon.tokens(left, language)))
     right_topic = bool(tax.hits(lexicon.tokens(right, language)))
     return left_topic and not right_topic and not stance.has_marker(left, language)

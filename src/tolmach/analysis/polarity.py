@@ -24,7 +24,7 @@ from tolmach.analysis import lexicon
 
 DEFAULT = Path(str(package_files("tolmach").joinpath("data", "stance-words.toml")))
 NEGATION = {"не", "ни", "ні"}
-NOBODY = {"никто", "ніхто", "никогда", "ніколи"}
+NOBODY = {"никто", "ніхто", "никого", "нікого", "никогда", "ніколи"}
 # what a negated word of each kind says instead
 NEGATED = {"complaint": "affirmation", "mistreatment": "denial", "affirmation": "complaint"}
 # a negation up to this many words before the word turns it round: "нас не бросили", "не
