@@ -148,6 +148,8 @@ def summary(entry: dict[str, Any]) -> str:
         return f"{words(str(detail.get('from', '')))} → {words(str(detail.get('to', '')))}"
     if kind == "assigned":
         return f"assigned to {detail.get('to') or 'nobody'}"
+    if kind == "note":
+        return ""  # the note's text is shown in full beside it
     parts = [f"{k}: {v}" for k, v in detail.items() if k != "text" and v not in ("", None)]
     line = "; ".join(parts)
     return line if len(line) <= 240 else line[:239] + "…"
