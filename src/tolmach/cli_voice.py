@@ -12,10 +12,14 @@ import typer
 
 from tolmach.cli_base import JsonOpt, app, emit, err, handled, load_settings, out
 from tolmach.cli_progress import StageProgress
+from tolmach.pipeline import runner
 from tolmach.store import queries
 from tolmach.workspace import Workspace
 
 VOICE_FILES = ("english-voice.mp4", "voiceover.wav", "voice.json")
+# The stages whose outputs the voice-over reads (translation.json, english.srt), then voice:
+# a voice-over does not wait for, or fail with, the fingerprint, render or analysis.
+VOICE_PATH = ("probe", "transcribe", "translate", "subtitles", "voice")
 EngineOpt = Annotated[str | None, typer.Option(help="Speech engine: piper or espeak.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Copy the voice files here.")]
 ModelOpt = Annotated[str | None, typer.Option(help="Piper .onnx voice, or espeak-ng voice.")]
@@ -32,13 +36,14 @@ def voice(
     voice_model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make ITEM's English voice-over (any stage not done yet runs first)."""
+    """Make ITEM's English voice-over (transcribe, translate, subtitles first if not done)."""
     settings = load_settings(voice_in_run=True, voice_engine=engine, voice_model=voice_model)
     ws = Workspace.open(settings)
     with ws.db() as session:
         item_id = queries.get_item(session, item).id
     with StageProgress(err, as_json or not err.is_terminal) as progress:
-        summaries = ws.process(item_id, progress.on_event)
+        stages = tuple(s for s in runner.STAGES if s.name in VOICE_PATH)
+        summaries = runner.process(ws.db, ws.blobs, settings, item_id, progress.on_event, stages)
     summary = summaries.get("voice", {})
     with ws.db() as session:
         current = queries.current_outputs(session, item_id)

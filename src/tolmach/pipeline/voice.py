@@ -22,8 +22,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tolmach import __version__
 from tolmach.engines.tts import load_tts
 from tolmach.media import run_ffmpeg_progress, safe_path
@@ -53,7 +51,8 @@ def run(ctx: StageContext) -> StageResult:
     work = ctx.work_dir
     raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
     voice_lufs = audio.normalise(raw_voice, work / "voiceover.wav", s.voice_loudness, 1)
-    mixed = audio.write_wav(work / "mix-raw.wav", _mix(ctx, track, src.audio), audio.RATE)
+    original = ctx.path("original") if src.audio else None
+    mixed = audio.mix(original, raw_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav")
     mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
     unsigned = work / "unsigned.mp4"
     detail = f"{disclose.voice_name(engine.engine, engine.voice)} · machine translation"
@@ -111,22 +110,6 @@ def run(ctx: StageContext) -> StageResult:
         "voice.json": json_bytes(report),
     }
     return StageResult(files=files, engine=engine.engine, summary=summary)
-
-
-def _mix(ctx: StageContext, track: Track, has_audio: bool) -> np.ndarray:
-    """The original (delayed by the lead-in, ducked under the voice) plus the voice, stereo."""
-    voice = audio.decode(ctx.work_dir / "voice-raw.wav", audio.RATE, 1)
-    lead = np.zeros((int(track.lead_in * audio.RATE), 2), dtype=np.float32)
-    original = (
-        np.concatenate([lead, audio.decode(ctx.path("original"), audio.RATE, 2)])
-        if has_audio
-        else lead
-    )
-    length = max(len(voice), len(original))
-    out = np.zeros((length, 2), dtype=np.float32)
-    out[: len(original)] += audio.duck(original, voiced_spans(track))
-    out[: len(voice)] += voice[:, None]
-    return out
 
 
 def _encode(

@@ -45,34 +45,12 @@ def write_wav(path: Path, samples: Samples, rate: int) -> Path:
     return path
 
 
-def decode(path: Path, rate: int = RATE, channels: int = 1, stream: str = "0:a:0") -> Samples:
-    """An audio stream as float32 at ``rate`` (frames x channels when channels > 1)."""
-    raw = _ffmpeg(
-        ["-i", safe_path(path), "-map", stream, "-ac", str(channels), "-ar", str(rate)],
-        ["-f", "f32le", "-"],
-        "decoding audio",
-    )
-    data = np.frombuffer(raw, dtype="<f4").astype(np.float32)
-    return data.reshape(-1, channels) if channels > 1 else data
-
-
 def stretch(samples: Samples, rate: int, tempo: float) -> Samples:
     """The same speech ``tempo`` times faster, pitch unchanged (ffmpeg ``atempo``)."""
     if abs(tempo - 1.0) < 0.005 or len(samples) == 0:
         return samples
     raw = _ffmpeg(
-        [
-            "-f",
-            "f32le",
-            "-ar",
-            str(rate),
-            "-ac",
-            "1",
-            "-i",
-            "-",
-            "-filter:a",
-            f"atempo={tempo:.4f}",
-        ],
+        ["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "-"],
         ["-filter:a", f"atempo={tempo:.4f}", "-f", "f32le", "-"],
         "changing the voice's tempo",
         stdin=samples.astype("<f4").tobytes(),
@@ -80,13 +58,18 @@ def stretch(samples: Samples, rate: int, tempo: float) -> Samples:
     return np.frombuffer(raw, dtype="<f4").astype(np.float32)
 
 
-def duck(original: Samples, spans: list[tuple[float, float]], rate: int = RATE) -> Samples:
-    """``original`` lowered by DUCK_DB during each (start, end) span, with RAMP_S ramps."""
+def duck(
+    original: Samples, spans: list[tuple[float, float]], rate: int = RATE, offset: int = 0
+) -> Samples:
+    """``original`` lowered by DUCK_DB during each (start, end) span, with RAMP_S ramps.
+
+    ``offset``: the frame of the clip that ``original[0]`` is, when mixing block by block.
+    """
     gain = np.ones(len(original), dtype=np.float32)
-    low = np.float32(10 ** (DUCK_DB / 20))
+    low = 10 ** (DUCK_DB / 20)
     ramp = max(1, int(RAMP_S * rate))
     for start, end in spans:
-        a, b = int(start * rate), int(end * rate)
+        a, b = int(start * rate) - offset, int(end * rate) - offset
         lo, hi = max(0, a - ramp), min(len(gain), b + ramp)
         if lo >= hi:
             continue
@@ -95,6 +78,67 @@ def duck(original: Samples, spans: list[tuple[float, float]], rate: int = RATE) 
         depth = np.clip(np.minimum((pos - (a - ramp)) / ramp, ((b + ramp) - pos) / ramp), 0, 1)
         gain[lo:hi] = np.minimum(gain[lo:hi], 1 - depth * (1 - low))
     return original * (gain[:, None] if original.ndim == 2 else gain)
+
+
+def mix(
+    original: Path | None, voice: Path, lead_in: float, spans: list[tuple[float, float]], dest: Path
+) -> Path:
+    """The original (delayed by ``lead_in``, ducked in ``spans``) plus the voice: a stereo WAV.
+
+    Both are decoded by ffmpeg and mixed ten seconds at a time, so an hour of media needs no
+    more memory than a minute.
+    """
+    delay = f"adelay={round(lead_in * 1000)}:all=1"
+    speaker = _reader(voice, 1, "anull")
+    below = _reader(original, 2, delay) if original is not None else None
+    procs = [p for p in (speaker, below) if p is not None]
+    block = 10 * RATE
+    frame = 0
+    try:
+        with wave.open(str(dest), "wb") as out:
+            out.setnchannels(2)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            while True:
+                speech = _read(speaker, block, 1)
+                sound = _read(below, block, 2) if below else np.zeros((0, 2), dtype=np.float32)
+                n = max(len(speech), len(sound))
+                if n == 0:
+                    break
+                chunk = np.zeros((n, 2), dtype=np.float32)
+                chunk[: len(sound)] += duck(sound, spans, RATE, frame)
+                chunk[: len(speech)] += speech[:, None]
+                out.writeframes((np.clip(chunk, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+                frame += n
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    if any(proc.returncode not in (0, -9) for proc in procs):
+        raise ToolError("ffmpeg failed while mixing the voice-over.", "Check the input file.")
+    return dest
+
+
+def _reader(path: Path, channels: int, filters: str) -> subprocess.Popen[bytes]:
+    cmd = [tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", safe_path(path)]
+    cmd += ["-map", "0:a:0", "-af", filters, "-ac", str(channels), "-ar", str(RATE)]
+    return subprocess.Popen(
+        [*cmd, "-f", "f32le", "-"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+
+
+def _read(proc: subprocess.Popen[bytes], frames: int, channels: int) -> Samples:
+    assert proc.stdout is not None
+    want = frames * channels * 4
+    data = b""
+    while len(data) < want:
+        got = proc.stdout.read(want - len(data))
+        if not got:
+            break
+        data += got
+    usable = len(data) - len(data) % (4 * channels)
+    samples = np.frombuffer(data[:usable], dtype="<f4").astype(np.float32)
+    return samples.reshape(-1, channels) if channels > 1 else samples
 
 
 def normalise(source: Path, dest: Path, target: float, channels: int) -> float:
