@@ -110,7 +110,7 @@ def test_labels_name_the_reviewers_and_the_voice(ws: Workspace, tmp_path: Path) 
     with ws.db.begin() as session:
         for actor in ("taras", "mila", "taras"):
             custody.append(session, kind="edited", actor=actor, item_id=item_id)
-    _add_output(ws, item_id, "voice", "voice.en.m4a", b"not really audio")
+    _add_output(ws, item_id, "voice", "voiceover.wav", b"not really audio")
     with ws.db() as session:
         shown = publish.public_item(session, ws.blobs, item_id)
     assert shown is not None

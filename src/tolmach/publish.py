@@ -8,8 +8,8 @@ its review status and who reviewed it, as a page, schema.org ClaimReview and an 
     atom_feed([shown], "https://desk.example.org")           # bytes of an Atom 1.0 feed
 
 Only a published item is shown: ``public_item`` answers None for any other id, valid or not.
-A voice-over output (a file whose name starts with ``voice``) makes the page say that the
-English voice is AI-generated.
+A voice-over output of the ``voice`` stage makes the page say that the English voice is
+AI-generated.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tolmach.store.desk import Review
 from tolmach.store.tables import Event, Item, utcnow
 
 ATOM = "http://www.w3.org/2005/Atom"
-VOICE_PREFIX = "voice"
+VOICE_OUTPUTS = ("english-voice.mp4", "voiceover.wav", "voice.json")  # the voice stage's
 CLAIM_CHARS = 280
 WEB = ("https://", "http://")
 
@@ -123,7 +123,7 @@ def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, A
         "source_url": source_url,
         "sha256": item.sha256,
         "english_vtt": outputs.get("english.vtt", ""),
-        "ai_voice": any(name.startswith(VOICE_PREFIX) for name in outputs),
+        "ai_voice": any(name in outputs for name in VOICE_OUTPUTS),
     }
 
 

@@ -120,7 +120,7 @@ def test_json_ld_is_escaped_and_the_voice_disclosed(item_client: tuple[TestClien
         session.add(run)
         session.flush()
         item = queries.get_item(session, item_id)
-        session.add(Output(run_id=run.id, name="voice.en.m4a", sha256=item.sha256, size=1))
+        session.add(Output(run_id=run.id, name="english-voice.mp4", sha256=item.sha256, size=1))
     csrf = cookie_sign_in(client, "editor")
     assert client.post(f"/items/{item_id}/publish", data={"csrf": csrf}).status_code == 200
     page = TestClient(client.app).get(f"/p/{item_id}")
