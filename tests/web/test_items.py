@@ -4,10 +4,19 @@ real HTTP on a store holding one item processed end to end with the real engines
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,7 +28,7 @@ from tolmach.store.desk import Job
 from tolmach.store.tables import Capture, Item, StageRun
 from tolmach.web import jobs
 from tolmach.workspace import Workspace
-from web.conftest import sign_in
+from web.conftest import PASSWORD, sign_in
 
 pytestmark = pytest.mark.model
 
@@ -362,3 +371,70 @@ def test_source_edit_retranslates_one_segment_with_the_real_engine(
     assert list(added) == ["translate", *AFTER_TRANSLATE]
     vtt = client.get(f"/items/{item_id}/tracks/source.vtt").text
     assert "Нам не хватает воды и еды." in vtt
+
+
+@pytest.mark.browser
+def test_transcript_follows_the_player_in_a_browser(item_client: tuple[TestClient, str]) -> None:
+    """desk.js in headless Chromium: ?t= seeks on load and highlights that line; a click on
+    a line seeks to it; the phone layout is no wider than the screen."""
+    from playwright.sync_api import expect, sync_playwright
+
+    client, item_id = item_client
+    transcript = current(client, item_id, "transcript.json")["segments"]
+    last = transcript[-1]
+    with serve(client.app) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(f"{url}/login")
+            page.get_by_label("Account name").fill("viewer")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{url}/items")
+            page.goto(f"{url}/items/{item_id}?t={last['start'] + 0.1}")
+            expect(page.locator(f"#seg-{last['id']}")).to_have_class(re.compile(r"\bcurrent\b"))
+            at = page.evaluate("document.getElementById('player').currentTime")
+            assert abs(at - (last["start"] + 0.1)) < 0.2
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 375, f"the item page is {wide}px wide on a 375px screen"
+            first = transcript[0]
+            page.locator(f"#seg-{first['id']} .src .text").click()
+            expect(page.locator(f"#seg-{first['id']}")).to_have_class(re.compile(r"\bcurrent\b"))
+            at = page.evaluate("document.getElementById('player').currentTime")
+            assert abs(at - first["start"]) < 0.2
+            assert page.locator("li.seg.current").count() == 1
+            # the review and connections panels may 404 until they exist: that is not an error
+            assert not [e for e in errors if "404" not in e], errors
+        finally:
+            browser.close()
+
+
+def chromium() -> str:
+    found = os.environ.get("TOLMACH_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail("Chromium not found: install it or set TOLMACH_CHROMIUM to its path.")
+    return found
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """The app on a free local port in a thread (its lifespan already runs in the client)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the desk did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
