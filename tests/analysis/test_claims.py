@@ -143,6 +143,9 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Аккумуляторы для раций покупаем на рынке", "ru", "complaint"),
         ("Евакуацію чекаємо по шість годин", "uk", "complaint"),
         ("Никто нас в подвале не запирал", "ru", "denial"),
+        ("Жаловаться нам никто не запрещал", "ru", "denial"),
+        ("Никаких наказаний за отказ у нас нет", "ru", "denial"),
+        ("Мы сильно преувеличили", "ru", "retraction"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
