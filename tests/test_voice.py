@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from c2pa_certs import Chain, make_chain, read_manifest
-from conftest import ffmpeg, ffprobe
+from conftest import RU_WAV, ffmpeg, ffprobe
 from tolmach import media
 from tolmach.config import Settings
 from tolmach.errors import ConfigError, ModelError
@@ -262,3 +262,19 @@ def test_a_self_signed_certificate_is_refused_and_nothing_is_written(
 def test_only_half_a_signing_pair_is_a_config_error(tmp_path: Path, chain: Chain) -> None:
     with pytest.raises(ConfigError, match="Only one of c2pa_cert and c2pa_key"):
         provenance.check_signer(Settings(data_dir=tmp_path, c2pa_cert=chain.chain))
+
+
+@pytest.mark.slow
+def test_audio_only_item_gets_the_dark_background_and_the_labels(tmp_path: Path) -> None:
+    message = tmp_path / "voice message.m4a"
+    ffmpeg("-i", str(RU_WAV), "-c:a", "aac", "-b:a", "64k", str(message))
+    result = voice.run(make_ctx(tmp_path, message, SEGMENTS[:1], voice_engine="espeak"))
+    clip = files(result)["english-voice.mp4"]
+    info = ffprobe(clip)
+    picture = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (picture["width"], picture["height"]) == (1280, 720)
+    lead = report(result)["lead_in_s"]
+    seconds = float(ffprobe(message)["format"]["duration"])
+    assert float(info["format"]["duration"]) == pytest.approx(seconds + lead, abs=0.15)
+    frame = gray(clip, lead + 4.0)
+    assert frame[10:40, 560:630].mean() > frame[300:360, 200:440].mean() + 20  # the corner label
