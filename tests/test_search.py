@@ -292,3 +292,16 @@ def test_without_fts5_a_like_search_gives_the_same_hits(store: sessionmaker[Sess
     with store() as session:
         [hit] = search.search(session, Query(text="alert")).hits
     assert "&lt;script&gt;<mark>alert</mark>(1)" in hit.source
+
+
+def test_filters_follow_reindexing(store: sessionmaker[Session], blobs: BlobStore) -> None:
+    assert find(store, "paid", source="chan_one") == [("aaaa0001", 0)]  # ranges now cached
+    with store.begin() as session:  # aaaa0001's rows move after the others'
+        search_index.index_item(session, blobs, "aaaa0001")
+    add_item(store, blobs, "ffff0006", "ru", [("Зарплату не выплатили.", "We were not paid.")])
+    assert find(store, "paid", source="chan_one") == [("aaaa0001", 0)]
+    assert find(store, "paid", language="uk") == [("bbbb0002", 0)]
+    assert sorted(find(store, "paid", language="ru")) == [("aaaa0001", 0), ("ffff0006", 0)]
+    with store() as session:
+        spans = search_index.rowid_spans(session)
+    assert len(spans["aaaa0001"]) == 2 and len(spans["ffff0006"]) == 1

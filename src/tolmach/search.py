@@ -20,6 +20,7 @@ here, so a word found in a million segments costs no more than one found in five
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
@@ -28,16 +29,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    func,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
+from tolmach import search_index
 from tolmach.search_index import SEGMENTS
 from tolmach.store.desk import EntityRow, Review
 from tolmach.store.tables import Capture, StageRun
@@ -179,16 +176,21 @@ def search(session: Session, query: Query) -> Results:
     if not words:
         return Results([], query.page, 0, False)
     items = _item_filter(session, query)
-    stmt = select(SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
-    stmt = stmt.add_columns(SEGMENTS.c.source, SEGMENTS.c.english)
-    if items is not None:
-        stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
-    if _uses_fts(session):
+    cols = (SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
+    stmt = select(*cols, SEGMENTS.c.source, SEGMENTS.c.english)
+    found: list[Row[Any]]
+    if search_index.is_fts(session):
         match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
-        stmt = stmt.where(match).order_by(SEGMENTS.c.rowid.desc())
+        if items is None:
+            stmt = stmt.where(match).order_by(SEGMENTS.c.rowid.desc())
+            found = list(session.execute(stmt.limit(CANDIDATES + 1)))
+        else:
+            found = _filtered(session, match, set(session.scalars(items)), stmt)
     else:
+        if items is not None:
+            stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
         stmt = _like(stmt, words).order_by(SEGMENTS.c.item_id.desc(), SEGMENTS.c.seg)
-    found = session.execute(stmt.limit(CANDIDATES + 1)).all()
+        found = list(session.execute(stmt.limit(CANDIDATES + 1)))
     capped = len(found) > CANDIDATES
     rows = [(r.source or "", r.english or "") for r in found[:CANDIDATES]]
     chosen = [found[i] for i in rank(words, rows)[(query.page - 1) * PAGE : query.page * PAGE]]
@@ -208,6 +210,37 @@ def search(session: Session, query: Query) -> Results:
     return Results(hits, query.page, len(rows), capped)
 
 
+def _filtered(
+    session: Session, match: TextClause, allowed: set[str], stmt: Select[Any]
+) -> list[Row[Any]]:
+    """The newest matches in the allowed items: rowids are tested against the items' rowid
+    ranges while FTS5 walks the matches (reading no stored rows), then the kept rows are
+    read and their item ids checked."""
+    ranges = search_index.rowid_spans(session)
+    spans = sorted(s for i in allowed for s in ranges.get(i, ()))
+    if not spans:
+        return []
+    lows = [low for low, _ in spans]
+    walk = (
+        select(SEGMENTS.c.rowid)
+        .where(match, SEGMENTS.c.rowid.between(spans[0][0], max(h for _, h in spans)))
+        .order_by(SEGMENTS.c.rowid.desc())
+    )
+    kept: list[int] = []
+    result = session.connection().execute(walk)  # streamed: the walk stops early
+    for batch in result.partitions(1024):
+        for (rowid,) in batch:
+            k = bisect.bisect_right(lows, rowid) - 1
+            if k >= 0 and rowid <= spans[k][1]:
+                kept.append(rowid)
+        if len(kept) > CANDIDATES:
+            break
+    result.close()
+    chosen = stmt.where(SEGMENTS.c.rowid.in_(kept[: CANDIDATES + 1]))
+    rows = session.execute(chosen.order_by(SEGMENTS.c.rowid.desc()))
+    return [r for r in rows if r.item_id in allowed]
+
+
 def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:
     """The same search without a text index: every word a case-insensitive substring."""
     for word, _ in words:
@@ -219,13 +252,6 @@ def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:
             )
         )
     return stmt
-
-
-def _uses_fts(session: Session) -> bool:
-    if session.get_bind().dialect.name != "sqlite":
-        return False
-    ddl = session.scalar(sql("SELECT sql FROM sqlite_master WHERE name = 'segment_search'"))
-    return str(ddl or "").upper().startswith("CREATE VIRTUAL TABLE")
 
 
 def _item_filter(session: Session, query: Query) -> Select[Any] | None:

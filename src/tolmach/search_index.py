@@ -17,7 +17,7 @@ import json
 import threading
 
 from sqlalchemy import column as col
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy import table as tbl
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +66,14 @@ def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
     return len(rows)
 
 
+def is_fts(session: Session) -> bool:
+    """Whether the index is an FTS5 table (SQLite) rather than a plain one."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    ddl = session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'segment_search'"))
+    return str(ddl or "").upper().startswith("CREATE VIRTUAL TABLE")
+
+
 _index_lock = threading.Lock()
 _indexed: set[str] = set()  # databases whose older items were checked in this process
 
@@ -79,7 +87,10 @@ def ensure_indexed(db: sessionmaker[Session], blobs: BlobStore) -> int:
         if key in _indexed:
             return 0
         with db.begin() as session:
-            have = set(session.scalars(select(SEGMENTS.c.item_id).distinct()))
+            if is_fts(session):
+                have = set(rowid_spans(session))
+            else:
+                have = set(session.scalars(select(SEGMENTS.c.item_id).distinct()))
             done = select(StageRun.item_id).where(
                 StageRun.stage == "subtitles", StageRun.status == "done"
             )
@@ -88,3 +99,34 @@ def ensure_indexed(db: sessionmaker[Session], blobs: BlobStore) -> int:
                 index_item(session, blobs, item_id)
         _indexed.add(key)
         return len(missing)
+
+
+_span_lock = threading.Lock()
+_spans: dict[str, tuple[int, dict[str, list[tuple[int, int]]]]] = {}
+
+
+def rowid_spans(session: Session) -> dict[str, list[tuple[int, int]]]:
+    """Item id -> the rowid ranges of its rows (each ``index_item`` writes one contiguous run).
+
+    ``item_id`` is not indexed, so a filter on items would have to read every match's stored
+    row; these ranges let it test rowids instead. Built by one scan the first time, then
+    extended with the rows added since; a range may outlive its rows (deleted on re-indexing),
+    so callers check the item ids of what they keep."""
+    newest = select(SEGMENTS.c.rowid).order_by(SEGMENTS.c.rowid.desc()).limit(1)
+    top = session.scalar(newest) or 0
+    key = str(session.get_bind().engine.url)
+    with _span_lock:
+        seen, spans = _spans.get(key, (0, {}))
+        if top < seen:  # the newest rows were deleted, so their rowids may be reused
+            seen, spans = 0, {}
+        if top > seen:
+            spans = {k: list(v) for k, v in spans.items()}
+            added = (
+                select(SEGMENTS.c.item_id, func.min(SEGMENTS.c.rowid), func.max(SEGMENTS.c.rowid))
+                .where(SEGMENTS.c.rowid > seen)
+                .group_by(SEGMENTS.c.item_id)
+            )
+            for item_id, low, high in session.execute(added):
+                spans.setdefault(item_id, []).append((low, high))
+            _spans[key] = (top, spans)
+        return spans
