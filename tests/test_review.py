@@ -96,6 +96,8 @@ def test_assigning_and_notes(ws: Workspace, item_id: str) -> None:
     with ws.db() as session:
         entries = review.history(session, item_id)
         assert [e["kind"] for e in entries] == ["captured", "assigned", "note", "assigned"]
+        sha = entries[0]["detail"]["record_sha256"]
+        assert f"record_sha256: {sha[:12]}…" in review.summary(entries[0])
         assert [review.summary(e) for e in entries[1:]] == [
             "assigned to olena",
             "",

@@ -150,9 +150,19 @@ def summary(entry: dict[str, Any]) -> str:
         return f"assigned to {detail.get('to') or 'nobody'}"
     if kind == "note":
         return ""  # the note's text is shown in full beside it
-    parts = [f"{k}: {v}" for k, v in detail.items() if k != "text" and v not in ("", None)]
+    parts = [f"{k}: {_brief(v)}" for k, v in detail.items() if k != "text" and v not in ("", None)]
     line = "; ".join(parts)
     return line if len(line) <= 240 else line[:239] + "…"
+
+
+def _brief(value: Any) -> str:
+    """A detail's value in a few characters: a mapping by its keys, a sha256 by its start."""
+    if isinstance(value, dict):
+        return ", ".join(str(k) for k in value)
+    text = str(value)
+    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+        return text[:12] + "…"
+    return text
 
 
 def state(session: Session, item_ref: str) -> dict[str, Any]:
