@@ -94,6 +94,16 @@ def users_disable(name: str) -> None:
         out.print(f"{user.name}  disabled")
 
 
+@users_app.command("enable")
+@handled
+def users_enable(name: str) -> None:
+    """Let a disabled account sign in again."""
+    ws = workspace()
+    with ws.db.begin() as session:
+        user = auth.enable_user(session, name, by=ws.settings.operator)
+        out.print(f"{user.name}  enabled")
+
+
 @users_app.command("password")
 @handled
 def users_password(name: str) -> None:

@@ -333,6 +333,11 @@ def test_admin_adds_and_disables_accounts(app_client: TestClient) -> None:
         "/login", data={"name": "editor", "password": PASSWORD, "csrf": login_form(login)}
     )
     assert r.status_code == 401
+    assert "Enable" in app_client.get("/admin/users").text
+    r = app_client.post("/admin/users/editor/enable", data={"csrf": csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    log_in(login, "editor")
+    assert new_client(app_client).get("/api/me", headers=bearer).status_code == 200
     self_disable = app_client.post("/admin/users/admin/disable", data={"csrf": csrf})
     assert self_disable.status_code == 400 and "your own account" in self_disable.text
     assert app_client.post("/admin/users/nobody/disable", data={"csrf": csrf}).status_code == 404
@@ -341,6 +346,7 @@ def test_admin_adds_and_disables_accounts(app_client: TestClient) -> None:
     kinds = [(e.kind, e.actor, e.subject) for e in events]
     assert ("account_added", "admin", "olena") in kinds
     assert ("account_disabled", "admin", "editor") in kinds
+    assert ("account_enabled", "admin", "editor") in kinds
     assert not any(PASSWORD in e.detail_json or editor_token in e.detail_json for e in events)
 
 
@@ -369,6 +375,8 @@ def test_users_api(app_client: TestClient) -> None:
     r = api.post("/api/users/mykola/disable", headers=admin)
     assert r.status_code == 200 and r.json()["disabled"] is True
     assert api.post("/api/users/nobody/disable", headers=admin).status_code == 404
+    r = api.post("/api/users/mykola/enable", headers=admin)
+    assert r.status_code == 200 and r.json()["disabled"] is False
     # a cookie request to the API is still CSRF-checked
     assert app_client.post("/api/users/viewer/disable").status_code == 403
     assert (

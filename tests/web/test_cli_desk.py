@@ -107,7 +107,7 @@ def test_users_password_changes_it_and_ends_sign_ins(data: Path, ws: Workspace) 
     assert short.returncode == 2 and "shorter than 10" in short.stderr
 
 
-def test_users_disable_ends_sign_ins_and_tokens(data: Path, ws: Workspace) -> None:
+def test_users_disable_and_enable(data: Path, ws: Workspace) -> None:
     tolmach(data, "users", "add", "olena", "--role", "admin")
     token = tolmach(data, "users", "token", "olena", "--label", "bot").stdout.strip()
     with ws.db.begin() as session:
@@ -121,6 +121,11 @@ def test_users_disable_ends_sign_ins_and_tokens(data: Path, ws: Workspace) -> No
         assert all(w.revoked_at is not None for w in session.scalars(select(WebSession)))
     listed = json.loads(tolmach(data, "users", "list", "--json").stdout)
     assert listed[0]["disabled"] is True
+    r = tolmach(data, "users", "enable", "olena")
+    assert r.returncode == 0 and "olena  enabled" in r.stdout
+    with ws.db() as session:
+        assert auth.token_user(session, token) is not None
+        assert auth.session_user(session, cookie) is None  # its sign-ins stay ended
     nobody = tolmach(data, "users", "disable", "nobody")
     assert nobody.returncode == 3 and "tolmach users list" in nobody.stderr
 

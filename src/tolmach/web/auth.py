@@ -100,6 +100,15 @@ def disable_user(session: Session, name: str, by: str) -> User:
     return user
 
 
+def enable_user(session: Session, name: str, by: str) -> User:
+    """Let a disabled account sign in again (with its password; its API tokens work again)."""
+    user = get_user(session, name)
+    if user.disabled:
+        user.disabled = False
+        custody.append(session, kind="account_enabled", actor=by, subject=user.name)
+    return user
+
+
 def set_password(session: Session, name: str, password: str, by: str, keep: str = "") -> User:
     """Give an account a new password; its open sign-ins end, but for the one whose cookie
     token is ``keep`` (the user's own, when they change it themselves)."""

@@ -222,6 +222,12 @@ def disable_user_form(session: DB, who: Admin, name: str) -> Response:
     return _see_other("/admin/users")
 
 
+@router.post("/admin/users/{name}/enable", **HTML)
+def enable_user_form(session: DB, who: Admin, name: str) -> Response:
+    auth.enable_user(session, name, by=who.name)
+    return _see_other("/admin/users")
+
+
 class NewUser(BaseModel):
     name: str
     role: str = "viewer"
@@ -244,3 +250,9 @@ def add_user(session: DB, who: Admin, new: NewUser) -> dict[str, Any]:
 def disable_user(session: DB, who: Admin, name: str) -> dict[str, Any]:
     """Disable an account: its sign-ins end and its API tokens stop working (admins only)."""
     return _user_dict(auth.disable_user(session, name, by=who.name))
+
+
+@router.post("/api/users/{name}/enable")
+def enable_user(session: DB, who: Admin, name: str) -> dict[str, Any]:
+    """Let a disabled account sign in again (admins only)."""
+    return _user_dict(auth.enable_user(session, name, by=who.name))
