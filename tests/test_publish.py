@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,6 @@ from tolmach import custody, publish, review
 from tolmach.config import Settings
 from tolmach.engines.fake import FakeTranslator
 from tolmach.errors import InputError
-from tolmach.models import Translation
 from tolmach.pipeline import translate
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
@@ -98,24 +97,30 @@ def test_labels_name_the_reviewers_and_the_voice(ws: Workspace, tmp_path: Path) 
         review.set_status(session, item_id, "verified", "Checked.", "olena")
         publish.publish(session, item_id, "olena")
         sha = queries.current_outputs(session, item_id)["translation.json"]
-    translation = Translation.from_dict(json.loads(ws.blobs.read_bytes(sha)))
-    done = replace(
-        translation, segments=tuple(replace(s, reviewed=True) for s in translation.segments)
-    )
-    _add_output(ws, item_id, "translate", "translation.json", json.dumps(done.to_dict()).encode())
-    with ws.db() as session:
-        shown = publish.public_item(session, ws.blobs, item_id)
-    assert shown is not None  # reviewed, but nobody edited: the one who set the status
-    assert shown["label"] == "Machine translation, reviewed by olena"
-    with ws.db.begin() as session:
-        for actor in ("taras", "mila", "taras"):
-            custody.append(session, kind="edited", actor=actor, item_id=item_id)
+    translation = json.loads(ws.blobs.read_bytes(sha))
+    assert len(translation["segments"]) == 2
+
+    def shown_with(*marks: dict[str, object]) -> dict[str, Any]:
+        for seg, mark in zip(translation["segments"], marks, strict=True):
+            seg.update(mark)
+        data = json.dumps(translation).encode()
+        _add_output(ws, item_id, "translate", "translation.json", data)
+        with ws.db() as session:
+            shown = publish.public_item(session, ws.blobs, item_id)
+        assert shown is not None
+        return shown
+
+    partly = shown_with({"reviewed": True, "reviewed_by": "taras"}, {})
+    assert partly["label"] == "Machine translation, partly reviewed by taras (1 of 2 lines)"
+    both = shown_with({}, {"reviewed": True, "reviewed_by": "mila"})
+    assert both["label"] == "Machine translation, reviewed by taras, mila"
+    nameless = shown_with({"reviewed_by": ""}, {"reviewed_by": ""})
+    assert nameless["label"] == "Machine translation, reviewed by olena"  # who set the status
+    assert nameless["ai_voice"] is False
     _add_output(ws, item_id, "voice", "voiceover.wav", b"not really audio")
     with ws.db() as session:
         shown = publish.public_item(session, ws.blobs, item_id)
-    assert shown is not None
-    assert shown["label"] == "Machine translation, reviewed by taras, mila"
-    assert shown["ai_voice"] is True
+    assert shown is not None and shown["ai_voice"] is True
 
 
 def test_claim_review_and_feed(ws: Workspace, tmp_path: Path) -> None:

@@ -24,11 +24,10 @@ from sqlalchemy.orm import Session
 
 from tolmach import custody, review
 from tolmach.errors import InputError
-from tolmach.models import Translation
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
 from tolmach.store.desk import Review
-from tolmach.store.tables import Event, Item, utcnow
+from tolmach.store.tables import Item, utcnow
 
 ATOM = "http://www.w3.org/2005/Atom"
 VOICE_OUTPUTS = ("english-voice.mp4", "voiceover.wav", "voice.json")  # the voice stage's
@@ -81,13 +80,20 @@ def _title(item: Item) -> str:
     return f"Item {item.id}"
 
 
-def _reviewers(session: Session, item_id: str, row: Review) -> list[str]:
-    """Who edited the English (custody "edited" entries), else who set the review status."""
-    actors = session.scalars(
-        select(Event.actor).where(Event.item_id == item_id, Event.kind == "edited")
-    )
-    found = list(dict.fromkeys(actors))
-    return found or ([row.updated_by] if row.updated_by else [])
+def label(segments: list[dict[str, Any]], fallback: str) -> str:
+    """What the English is: "Machine translation, reviewed by NAME", "..., partly reviewed
+    by NAME (k of n lines)" or "..., not reviewed". Names come from the segments'
+    ``reviewed_by`` (set when a person edits a line), else ``fallback``."""
+    done = [s for s in segments if s.get("reviewed")]
+    names = list(dict.fromkeys(str(s.get("reviewed_by") or "") for s in done)) if done else []
+    who = ", ".join(n for n in names if n) or fallback or "a person"
+    if not done:
+        return "Machine translation, not reviewed"
+    if len(done) < len(segments):
+        return (
+            f"Machine translation, partly reviewed by {who} ({len(done)} of {len(segments)} lines)"
+        )
+    return f"Machine translation, reviewed by {who}"
 
 
 def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, Any] | None:
@@ -97,13 +103,8 @@ def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, A
     if item is None or row is None or row.published_at is None:
         return None
     outputs = queries.current_outputs(session, item.id)
-    translation = Translation.from_dict(json.loads(blobs.read_bytes(outputs["translation.json"])))
-    segments = [s for s in translation.segments if s.text.strip()]
-    reviewed = bool(segments) and all(s.reviewed for s in segments)
-    names = _reviewers(session, item.id, row) if reviewed else []
-    label = "Machine translation, " + (
-        f"reviewed by {', '.join(names)}" if names else "not reviewed"
-    )
+    translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
+    segments = [s for s in translation["segments"] if str(s.get("text", "")).strip()]
     captured = min(c.captured_at for c in item.captures) if item.captures else item.created_at
     source_url = next((c.url for c in item.captures if c.url.startswith(WEB)), "")
     return {
@@ -112,8 +113,8 @@ def public_item(session: Session, blobs: BlobStore, item_id: str) -> dict[str, A
         "kind": item.kind,
         "ext": item.ext,
         "timed": item.kind != "text",
-        "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in segments],
-        "label": label,
+        "segments": [{"start": s["start"], "end": s["end"], "text": s["text"]} for s in segments],
+        "label": label(segments, row.updated_by),
         "status": row.status,
         "status_words": review.words(row.status),
         "reviewer": row.updated_by or row.published_by,
