@@ -107,8 +107,7 @@ def users_enable(name: str) -> None:
 @users_app.command("password")
 @handled
 def users_password(name: str) -> None:
-    """Set an account's password (asked for, or read from TOLMACH_PASSWORD); it is signed
-    out everywhere."""
+    """Set an account's password (asked for, or read from TOLMACH_PASSWORD); its sign-ins end."""
     ws = workspace()
     with ws.db.begin() as session:
         user = auth.get_user(session, name)
