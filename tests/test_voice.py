@@ -220,7 +220,7 @@ def test_a_2000_character_segment_is_spoken_and_cut_at_its_room(tmp_path: Path) 
     seg = report(result)["segments"][0]
     assert seg["outcome"] == "truncated" and seg["flagged"] and seg["tempo"] == 1.4
     assert seg["natural"] > 60 and seg["length"] == pytest.approx(5.5, abs=0.05)
-    assert "ninety-sixth brigade" in seg["spoken"] and "S M O" in seg["spoken"]
+    assert "ninety-sixth brigade" in seg["spoken"] and "S-M-O" in seg["spoken"]
     assert "🙏" not in seg["spoken"] and "a link to t dot me" in seg["spoken"]
 
 

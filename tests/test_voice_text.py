@@ -27,14 +27,17 @@ def test_numbers_and_ordinals(n: int, words: str, ordinal: str) -> None:
 def test_a_soldiers_sentence_is_read_sensibly() -> None:
     text = "The 96th regiment of the SMO lost 1,200 men, 40% of them, 3.5 km from Bakhmut at 14:05."
     assert for_speech(text) == (
-        "The ninety-sixth regiment of the S M O lost one thousand two hundred men, forty percent "
+        "The ninety-sixth regiment of the S-M-O lost one thousand two hundred men, forty percent "
         "of them, three point five kilometres from Bakhmut at fourteen oh five."
     )
 
 
 def test_abbreviations_said_as_words_stay_words_and_shouting_is_not_spelled() -> None:
-    assert for_speech("NATO sent HIMARS to the AFU") == "NATO sent HIMARS to the A F U"
+    assert for_speech("NATO sent HIMARS to the AFU") == "NATO sent HIMARS to the A-F-U"
     assert for_speech("STOP THE WAR") == "STOP THE WAR"
+    assert for_speech("This English voice is AI-generated.") == (
+        "This English voice is A-I-generated."
+    )
 
 
 def test_links_are_read_as_their_site() -> None:

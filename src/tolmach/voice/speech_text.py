@@ -4,9 +4,10 @@ The same rules for every engine, so Piper and espeak-ng read a segment alike:
 
 - numbers become words: "96th" → "ninety-sixth", "1,200" → "one thousand two hundred",
   "3.5" → "three point five", "40%" → "forty percent", "14:30" → "fourteen thirty";
-- abbreviations in capitals are read letter by letter ("SMO" → "S M O", "AFU" → "A F U"),
-  except the few said as words (NATO, HIMARS...): spelling out what an abbreviation stands
-  for would put words in a speaker's mouth that he did not say;
+- abbreviations in capitals are read letter by letter ("SMO" → "S-M-O", "AI" → "A-I"; with
+  spaces the engines read a lone "A" as the article), except the few said as words (NATO,
+  HIMARS...): spelling out what an abbreviation stands for would put words in a speaker's
+  mouth that he did not say;
 - a link is read as "a link to" and its site ("t.me/x" → "a link to t dot me");
 - emoji and pictographs are dropped; "#" and "@" in front of a word are dropped;
 - ``sentences`` splits a long segment into sentences, and a sentence longer than
@@ -146,7 +147,7 @@ def _link(m: re.Match[str]) -> str:
 
 def _letters(m: re.Match[str]) -> str:
     word = m.group(0)
-    return word if word in SAID_AS_WORDS else " ".join(word)
+    return word if word in SAID_AS_WORDS else "-".join(word)
 
 
 def _minutes(mm: str) -> str:
