@@ -204,6 +204,8 @@ def test_source_edit_retranslates_that_segment_only_and_keeps_reviewed_english(
     added = runs_after(ws, middle)
     assert added[0] == ("translate", "fake")
     assert [stage for stage, _ in added[1:]] == AFTER_TRANSLATE
+    edits.run_job(ws, job.id, item_id, payload, lambda stage, kind, done, total: None)
+    assert len(runs_after(ws, middle)) == len(added)  # run again (a restart): nothing new
 
 
 def test_english_reviewed_after_a_source_edit_is_not_translated_over(

@@ -202,6 +202,8 @@ def retranslate(
         seg["text"] = english
         _reflag(ws, transcript, translation, (i, i + 1))
         files = {"translation.json": json_bytes(translation)}
+        if hashlib.sha256(files["translation.json"]).hexdigest() == now["translation.json"]:
+            return False  # a job run again after a restart: done already
         summary = {"segment": number, "field": "source", "job": job_id}
         run = _record(
             ws,
