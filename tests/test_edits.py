@@ -23,6 +23,7 @@ from tolmach.engines.fake import FakeTranslator
 from tolmach.errors import InputError
 from tolmach.models import ModelRef, Segment
 from tolmach.pipeline import runner, translate
+from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
 from tolmach.store.desk import Job
 from tolmach.store.tables import Event, StageRun
@@ -305,3 +306,30 @@ def test_person_runs_are_keyed_as_the_runner_keys_them(item: tuple[Workspace, st
             if run.stage in ("transcribe", "translate"):
                 assert run.engine == "person"
                 assert run.input_key == runner._input_key(stages[run.stage], inputs, ws.settings)
+
+
+def test_a_text_item_source_edit_is_a_run_of_the_text_stage(
+    settings: Settings, tmp_path: Path, fake: FakeTranslator
+) -> None:
+    post = tmp_path / "post.txt"
+    post.write_text(" ".join(SOURCES), encoding="utf-8")
+    ws = Workspace.open(settings)
+    try:
+        item_id = ingest_text(ws.db, ws.blobs, ws.settings, post, "ru").item_id
+        ws.process(item_id)
+        start = last_run(ws)
+        edit = edits.edit_segment(
+            ws, Queue(), item_id, 2, "source", "Командир молчит уже три дня.", by="boris"
+        )
+        assert runs_after(ws, start) == [("text", "person"), ("translate", "person")]
+        with ws.db() as session:
+            job = session.get(Job, edit.job_id)
+            assert job is not None and job.kind == "edit"
+        edits.run_job(ws, job.id, item_id, {"segment": 2}, lambda s, k, d, t: None)
+        segs = current(ws, item_id, "translation.json")["segments"]
+        assert segs[2]["text"] == "The commander has been silent for three days."
+        assert [s for s, _ in runs_after(ws, start)] == [
+            "text", "translate", "translate", "subtitles", "analyse",
+        ]  # fmt: skip
+    finally:
+        ws.close()
