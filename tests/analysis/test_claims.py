@@ -146,6 +146,8 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Жаловаться нам никто не запрещал", "ru", "denial"),
         ("Никаких наказаний за отказ у нас нет", "ru", "denial"),
         ("Мы сильно преувеличили", "ru", "retraction"),
+        ("Мы всем полностью довольны", "ru", "denial"),
+        ("Наші слова вирвали з контексту", "uk", "denial"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
@@ -168,3 +170,8 @@ def test_a_recantation_leans_plain_statements_towards_affirmation() -> None:
 def test_reachability_is_not_mail() -> None:
     (claim,) = extract("Ротный на связь не выходит уже неделю.", "ru")
     assert (claim.topic, claim.stance) == ("command", "complaint")
+
+
+def test_where_a_thing_comes_from_is_not_the_topic() -> None:
+    claims = extract("Хлеб и воду сбрасывают с дронов, на всех не хватает.", "ru")
+    assert [c.topic for c in claims] == ["food", "water"]

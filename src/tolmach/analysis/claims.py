@@ -47,6 +47,7 @@ _LACK = {"без", "нет", "немає", "нема", "хватает", "вис
 # A keyword of the topic after one of these words is not what the claim is about: "за свои
 # деньги" says who paid, "на связь не выходит" that someone cannot be reached
 _NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собственный"}, "mail": {"на"}}
+_FROM = {"с", "со", "из", "з", "із", "зі"}
 _CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
@@ -172,9 +173,13 @@ def _topics_of(
         return [], []
     score: dict[str, int] = {}
     for h in hits:
-        # what is said to be lacking ("без зброї", "нет воды") is what the claim is about
-        lacking = h.token and toks[h.token - 1].text.lower() in _LACK
-        score[h.topic] = score.get(h.topic, 0) + h.weight + (2 if lacking else 0)
+        before = toks[h.token - 1].text.lower() if h.token else ""
+        # what is said to be lacking ("без зброї", "нет воды") is what the claim is about;
+        # where it comes from ("скидають з дронів") is not
+        weight = h.weight + 2 if before in _LACK else h.weight
+        if before in _FROM and _genitive(toks[h.token].text, lang):
+            weight = 1
+        score[h.topic] = score.get(h.topic, 0) + weight
     best = max(score.values())
     top = [t for t in score if score[t] == best]
     group = _coordinated(hits, toks, text[s:e])
@@ -188,6 +193,10 @@ def _topics_of(
         ]
     others = [t for t in score if t not in main]
     return main, others
+
+
+def _genitive(word: str, language: str) -> bool:
+    return "gent" in str(lexicon.morph(language).parse(word.lower())[0].tag)
 
 
 def _lean(found: list[Claim]) -> float:
