@@ -30,6 +30,12 @@ def serve(
 
     settings = load_settings(web_host=host, web_port=port)
     err.print(f"tolmach desk on http://{settings.web_host}:{settings.web_port}/")
+    local = settings.web_host in ("127.0.0.1", "localhost", "::1")
+    if not local and not settings.web_secure_cookies:
+        err.print(
+            "[yellow]warning:[/] the desk is reachable from other machines over plain HTTP: "
+            "serve it behind HTTPS and set web_secure_cookies = true (docs/settings.md)."
+        )
     uvicorn.run(
         create_app(settings),
         host=settings.web_host,

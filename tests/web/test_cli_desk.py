@@ -174,4 +174,22 @@ def test_serve_answers_with_the_accounts_of_the_cli(data: Path) -> None:
         assert get(f"{base}/api/me", "tmk_wrong")[0] == 401
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        _, stderr = server.communicate(timeout=30)
+    assert f"tolmach desk on http://127.0.0.1:{port}/" in stderr and "warning" not in stderr
+
+
+@pytest.mark.server
+def test_serve_warns_when_reachable_over_plain_http(data: Path) -> None:
+    env = {**os.environ, "TOLMACH_DATA_DIR": str(data)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tolmach", "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stderr is not None
+        first, second = server.stderr.readline(), server.stderr.readline()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert "tolmach desk on http://0.0.0.0:" in first
+    assert "over plain HTTP" in second and "web_secure_cookies" in second
