@@ -218,6 +218,8 @@ def test_edit_english_in_place_with_csrf(item_client: tuple[TestClient, str]) ->
     assert form.status_code == 200 and "<textarea" in form.text and 'name="csrf"' in form.text
     before = current(client, item_id, "translation.json")["segments"]
     assert before[0]["text"] in form.text
+    page = client.get(f"/items/{item_id}/segments/0/edit?field=english")  # without htmx
+    assert page.text.startswith("<!doctype html>") and 'action="/items/' in page.text
     url = f"/items/{item_id}/segments/0"
     data = {"field": "english", "text": "Appeal of the 96th regiment."}
     assert client.post(url, data=data, headers=HTMX).status_code == 403  # no CSRF token
