@@ -165,3 +165,13 @@ def test_a_timed_mention_links_into_the_item_at_its_time(
                                                "text": "Харькове", "t_start": 2.4}]))  # fmt: skip
     page = client.get("/entities/place/Kharkiv")
     assert f'href="/items/{item_id}?t=2"' in page.text and "at 2.4 s" in page.text
+
+
+def test_a_timed_claim_links_into_its_item(app_client: TestClient) -> None:
+    """The claim row of the retraction table (the 96th's statements are text: untimed)."""
+    templates = app_client.app.state.desk.templates  # type: ignore[attr-defined]
+    claim = {"topic": "water", "text": "Нам не хватает воды.", "english": "We lack water.",
+             "t_start": 12.74, "t_end": 15.0}  # fmt: skip
+    row = templates.get_template("connections/claim.html").render(c=claim, of="abc123")
+    assert '<a href="/items/abc123?t=12">12.7–15.0 s</a>' in row
+    assert "We lack water." in row and "untimed" not in row

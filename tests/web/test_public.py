@@ -161,3 +161,15 @@ def test_bundle_download_is_a_checked_zip(
     ws = client.app.state.desk.ws  # type: ignore[attr-defined]
     assert not any(ws.settings.work_dir.glob("bundle-*"))  # the temporary copy is gone
     assert client.get("/items/ffffffffffff/bundle").status_code == 404
+
+
+def test_public_links_use_the_configured_address(item_client: tuple[TestClient, str]) -> None:
+    client, item_id = item_client
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    desk.settings = desk.settings.model_copy(update={"web_public_url": "https://desk.example/"})
+    csrf = cookie_sign_in(client, "editor")
+    assert client.post(f"/items/{item_id}/publish", data={"csrf": csrf}).status_code == 200
+    anon = TestClient(client.app)
+    assert json_ld(anon.get(f"/p/{item_id}").text)["url"] == f"https://desk.example/p/{item_id}"
+    feed = ET.fromstring(anon.get("/feed.atom").content)
+    assert feed.findtext(f"{ATOM}id") == "https://desk.example/feed.atom"
