@@ -35,11 +35,16 @@ CLAIM_CHARS = 280
 WEB = ("https://", "http://")
 
 
+def can_publish(session: Session, item: Item) -> bool:
+    """Only a processed item with a translation can be published."""
+    outputs = queries.current_outputs(session, item.id)
+    return item.status == "processed" and "translation.json" in outputs
+
+
 def publish(session: Session, item_ref: str, actor: str) -> Review:
     """Publish a processed item that has a translation."""
     item = queries.get_item(session, item_ref)
-    outputs = queries.current_outputs(session, item.id)
-    if item.status != "processed" or "translation.json" not in outputs:
+    if not can_publish(session, item):
         raise InputError(
             f"Item {item.id} can't be published: only a processed item with a translation can.",
             f"Process it first (`tolmach process {item.id}`).",
@@ -54,7 +59,10 @@ def publish(session: Session, item_ref: str, actor: str) -> Review:
         actor=actor,
         item_id=item.id,
         subject=row.status,
-        detail={"status": row.status, "translation": outputs["translation.json"]},
+        detail={
+            "status": row.status,
+            "translation": queries.current_outputs(session, item.id)["translation.json"],
+        },
     )
     return row
 

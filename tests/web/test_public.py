@@ -137,6 +137,8 @@ def test_publishing_needs_a_processed_item(item_client: tuple[TestClient, str]) 
     with ws.db.begin() as session:
         queries.get_item(session, item_id).status = "failed"
     csrf = cookie_sign_in(client, "editor")
+    panel = client.get(f"/items/{item_id}/review", headers=HX).text
+    assert "Publishing needs a processed item" in panel and ">Publish<" not in panel
     r = client.post(f"/items/{item_id}/publish", data={"csrf": csrf})
     assert r.status_code == 400 and "only a processed item" in r.text
     assert client.get(f"/p/{item_id}").status_code == 404

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from tolmach import review
+from tolmach import publish, review
 from tolmach.store import queries
 from tolmach.store.desk import REVIEW_STATUSES
 from tolmach.web.deps import Viewer, db, render, require
@@ -41,10 +41,12 @@ def is_htmx(request: Request) -> bool:
 
 def panel(request: Request, session: Session, item_ref: str) -> Response:
     """The review panel of an item: a fragment for htmx, else a page around it."""
-    item_id = queries.get_item(session, item_ref).id
+    item = queries.get_item(session, item_ref)
+    item_id = item.id
     entries = review.history(session, item_id)
     ctx: dict[str, Any] = {
         "item_id": item_id,
+        "publishable": publish.can_publish(session, item),
         "state": review.state(session, item_id),
         "history": [e | {"summary": review.summary(e)} for e in entries],
         "accounts": review.accounts(session),
