@@ -148,6 +148,12 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Мы сильно преувеличили", "ru", "retraction"),
         ("Мы всем полностью довольны", "ru", "denial"),
         ("Наші слова вирвали з контексту", "uk", "denial"),
+        ("Дедовщины у нас в роте нет", "ru", "denial"),
+        ("Зауважень до командира не маємо", "uk", "denial"),
+        ("Раненых увозят без промедления", "ru", "affirmation"),
+        ("Бензин возим на своей машине", "ru", "complaint"),
+        ("На всю роту лише одна рація", "uk", "complaint"),
+        ("Ми не мали записувати те звернення", "uk", "retraction"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
