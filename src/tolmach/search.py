@@ -175,20 +175,20 @@ def search(session: Session, query: Query) -> Results:
     words = terms(query.text)
     if not words:
         return Results([], query.page, 0, False)
-    items = _item_filter(session, query)
+    allowed = _allowed(session, query)
     cols = (SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
     stmt = select(*cols, SEGMENTS.c.source, SEGMENTS.c.english)
     found: list[Row[Any]]
     if search_index.is_fts(session):
         match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
-        if items is None:
+        if allowed is None:
             stmt = stmt.where(match).order_by(SEGMENTS.c.rowid.desc())
             found = list(session.execute(stmt.limit(CANDIDATES + 1)))
         else:
-            found = _filtered(session, match, set(session.scalars(items)), stmt)
+            found = _filtered(session, match, allowed, stmt)
     else:
-        if items is not None:
-            stmt = stmt.where(SEGMENTS.c.item_id.in_(items))
+        if allowed is not None:
+            stmt = stmt.where(SEGMENTS.c.item_id.in_(allowed))
         stmt = _like(stmt, words).order_by(SEGMENTS.c.item_id.desc(), SEGMENTS.c.seg)
         found = list(session.execute(stmt.limit(CANDIDATES + 1)))
     capped = len(found) > CANDIDATES
@@ -254,14 +254,9 @@ def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:
     return stmt
 
 
-def _item_filter(session: Session, query: Query) -> Select[Any] | None:
-    """The ids of the items the filters let through, as a subquery (None: no filter)."""
+def _allowed(session: Session, query: Query) -> set[str] | None:
+    """The ids of the items the filters let through (None: no filter)."""
     conds: list[ColumnElement[bool]] = []
-    if query.language:
-        langs = languages(session)
-        conds.append(
-            Capture.item_id.in_([i for i, lang in langs.items() if lang == query.language])
-        )
     if query.status == "unstarted":
         reviewed = select(Review.item_id).where(Review.status != "unstarted")
         conds.append(Capture.item_id.not_in(reviewed))
@@ -285,9 +280,11 @@ def _item_filter(session: Session, query: Query) -> Select[Any] | None:
         conds.append(
             or_(Capture.url.ilike(pattern, escape="\\"), Capture.source.ilike(pattern, escape="\\"))
         )
-    if not conds:
-        return None
-    return select(Capture.item_id).where(*conds)
+    allowed = set(session.scalars(select(Capture.item_id).where(*conds))) if conds else None
+    if query.language:
+        spoken = {i for i, lang in languages(session).items() if lang == query.language}
+        allowed = spoken if allowed is None else allowed & spoken
+    return allowed
 
 
 _lang_lock = threading.Lock()
