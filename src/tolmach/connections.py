@@ -111,6 +111,16 @@ def timeline(session: Session, kind: str, name: str) -> list[dict[str, Any]]:
     ]
 
 
+def named_in(session: Session, item_id: str) -> list[dict[str, Any]]:
+    """The entities one item names, for links to their pages."""
+    rows = session.scalars(
+        select(EntityRow)
+        .where(EntityRow.item_id == item_id)
+        .order_by(EntityRow.kind, EntityRow.name)
+    )
+    return [{"kind": e.kind, "name": e.name, "count": e.count} for e in rows]
+
+
 def index(session: Session) -> list[dict[str, Any]]:
     """Every entity named in any item: kind, name, how many items and mentions."""
     rows = session.execute(

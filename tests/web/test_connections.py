@@ -70,6 +70,8 @@ def test_links_and_the_claim_by_claim_retraction_view(
     assert "Нам не хватает воды и одежды." in retracted
     assert "претензий к командованию" in blanket  # what covers it, from the later statement
     assert "untimed" in never and "деньги" in never  # text items have no times
+    named = client.get(f"/items/{first}/connections", headers=HX).text
+    assert 'href="/entities/unit/96th%20Regiment"' in named
 
     api = client.get(f"/api/items/{second}/links", headers=bearer(client, "viewer")).json()
     (view,) = api["retractions"]

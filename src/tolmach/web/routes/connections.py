@@ -29,8 +29,11 @@ KIND_WORDS = {
 
 
 def _panel(request: Request, item_ref: str) -> Response:
-    found = connections.links_of(get_desk(request).ws, item_ref)
+    ws = get_desk(request).ws
+    found = connections.links_of(ws, item_ref)
     item_id = found["item_id"]
+    with ws.db() as session:
+        named = connections.named_in(session, item_id)
     rows = [
         r
         | {
@@ -45,6 +48,7 @@ def _panel(request: Request, item_ref: str) -> Response:
         "links": rows,
         "retractions": found["retractions"],
         "groups": connections.GROUPS,
+        "named": named,
     }
     page = "connections/panel.html" if is_htmx(request) else "connections/page.html"
     return render(request, page, ctx)
