@@ -143,6 +143,7 @@ def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
         ["WER (whisper-base, en)", f"{error:.1%}", "< 15%"],
         ["loudness (clip)", f"{lufs:.1f} LUFS, peak {peak:.1f} dBFS", "-16 +-1 LUFS"],
         ["voice stage wall", f"{wall:.1f} s", ""],
+        ["  of which", ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()), ""],
         ["wall / clip duration", f"{wall / duration:.2f}", "< 0.25"],
     ]
 

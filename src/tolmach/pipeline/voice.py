@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,12 @@ def run(ctx: StageContext) -> StageResult:
     translation = Translation.from_dict(ctx.read_json("translation.json"))
     lines = [Line(seg.start, seg.end, seg.text) for seg in translation.segments]
     src = render.source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
+    clock = _Clock()
     engine = load_tts(s)
     log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
     track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress)
     statement = disclose.statement(engine.engine, engine.voice)
+    clock.lap("speech")
 
     work = ctx.work_dir
     raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
@@ -54,9 +57,11 @@ def run(ctx: StageContext) -> StageResult:
     original = ctx.path("original") if src.audio else None
     mixed = audio.mix(original, raw_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav")
     mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
+    clock.lap("mix")
     unsigned = work / "unsigned.mp4"
     detail = f"{disclose.voice_name(engine.engine, engine.voice)} · machine translation"
     _encode(ctx, src, track, render.label_text(translation), statement, detail, unsigned)
+    clock.lap("encode")
     signed = provenance.Signed(unsigned, False, warning=provenance.UNSIGNED)
     if signer is not None:
         definition = provenance.voice_over_manifest(
@@ -71,6 +76,7 @@ def run(ctx: StageContext) -> StageResult:
         signed = provenance.Signed(dest, True, signer.name)
     else:
         log.warning("%s %s", prefix, signed.warning)
+    clock.lap("sign")
 
     placed = [p.to_dict() for p in track.placed]
     spoken = [p for p in track.placed if p.fit is not None]
@@ -90,6 +96,7 @@ def run(ctx: StageContext) -> StageResult:
         "fit_share": round(fit_share, 3),
         "max_tempo": s.voice_max_tempo,
         "segments": placed,
+        "timings_s": clock.laps,
         "tool_version": __version__,
     }
     summary = {
@@ -110,6 +117,19 @@ def run(ctx: StageContext) -> StageResult:
         "voice.json": json_bytes(report),
     }
     return StageResult(files=files, engine=engine.engine, summary=summary)
+
+
+class _Clock:
+    """Wall seconds of each phase, for voice.json (where the time goes)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 2)
+        self._last = now
 
 
 def _encode(
