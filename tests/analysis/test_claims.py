@@ -154,6 +154,9 @@ def test_stance_examples_lean_the_right_way() -> None:
         ("Бензин возим на своей машине", "ru", "complaint"),
         ("На всю роту лише одна рація", "uk", "complaint"),
         ("Ми не мали записувати те звернення", "uk", "retraction"),
+        ("Рації отримали всі без винятку", "uk", "affirmation"),
+        ("Эти сведения не подтвердились", "ru", "denial"),
+        ("Патроны выдали только старые", "ru", "complaint"),
     ],
 )
 def test_stance_words_quantities_and_negation(text: str, language: str, stance: str) -> None:
