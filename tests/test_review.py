@@ -47,6 +47,8 @@ def test_a_status_change_needs_a_known_status_and_a_note(ws: Workspace, item_id:
     with ws.db() as session:
         with pytest.raises(InputError, match="needs a note"):
             review.set_status(session, item_id, "verified", " \n ", "olena")
+        with pytest.raises(InputError, match="Choose the new status"):
+            review.set_status(session, item_id, " ", "why", "olena")
         with pytest.raises(InputError, match="Unknown status"):
             review.set_status(session, item_id, "true", "why", "olena")
         with pytest.raises(InputError, match="over 20000"):

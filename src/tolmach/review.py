@@ -65,6 +65,8 @@ def set_status(session: Session, item_ref: str, status: str, note: str, actor: s
     """Change the item's status, with a note saying why (required)."""
     item_id = queries.get_item(session, item_ref).id
     status = status.strip().lower().replace(" ", "_")
+    if not status:
+        raise InputError("Choose the new status.", "Pick one from the list.")
     if status not in REVIEW_STATUSES:
         choices = ", ".join(STATUS_WORDS[s] for s in REVIEW_STATUSES)
         raise InputError(f"Unknown status {status!r}.", f"Choose one of: {choices}.")
