@@ -51,7 +51,7 @@ def too_large(settings: Settings) -> HTTPException:
     mib = settings.web_max_upload_bytes / 1024**2
     return HTTPException(
         413,
-        f"The file is larger than this desk's limit of {mib:,.1f} MiB. "
+        f"The file is larger than the upload limit of {mib:,.1f} MiB. "
         "Cut it into parts, or ask an admin to raise web_max_upload_bytes.",
     )
 

@@ -1,0 +1,261 @@
+"""Bringing material in through the desk: uploads (streamed, size-limited, checked as media),
+URLs, the job pages and the API, and jobs that survive the server being killed."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import func, select
+
+from conftest import MediaFactory
+from tolmach.config import Settings
+from tolmach.pipeline.runner import STAGES
+from tolmach.store.desk import Job
+from tolmach.store.tables import Capture, Item, StageRun
+from tolmach.web import auth
+from tolmach.web.app import create_app
+from tolmach.workspace import Workspace
+from web.conftest import PASSWORD, ROLES, sign_in
+
+HOSTILE = ("../../etc/passwd.mp4", "<script>alert(1)</script>.mp4", "обращение «96» 🙂.mp4")
+
+
+@pytest.fixture(scope="session")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models folder for every desk of this module (assembled on first use)."""
+    return tmp_path_factory.mktemp("intake-models")
+
+
+@contextmanager
+def desk(data: Path, models: Path | None = None, **overrides: Any) -> Iterator[TestClient]:
+    """A client of a desk over ``data`` with one account per role; settings as given."""
+    data.mkdir(parents=True, exist_ok=True)
+    if models is not None:
+        (data / "models").symlink_to(models, target_is_directory=True)
+    app = create_app(Settings(data_dir=data, operator="tester", **overrides))
+    with app.state.desk.ws.db.begin() as session:
+        for role in ROLES:
+            auth.add_user(session, role, role, PASSWORD)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client
+
+
+def ws_of(client: TestClient) -> Workspace:
+    ws: Workspace = client.app.state.desk.ws  # type: ignore[attr-defined]
+    return ws
+
+
+def counts(client: TestClient) -> tuple[int, int, int]:
+    """Jobs, items and captures stored."""
+    with ws_of(client).db() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(t)) for t in (Job, Item, Capture)
+        )
+
+
+def uploads(client: TestClient) -> list[str]:
+    folder = ws_of(client).settings.data_dir / "uploads"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def upload(
+    client: TestClient, csrf: str, path: Path, name: str, *, plain_form: bool = False
+) -> Response:
+    """Post ``path`` as ``name``: as intake.js does (CSRF header), or as a plain form."""
+    with path.open("rb") as f:
+        files = {"file": (name, f, "video/mp4")}
+        if plain_form:
+            return client.post(
+                "/intake/upload", files=files, data={"csrf": csrf}, follow_redirects=False
+            )
+        headers = {"X-CSRF-Token": csrf}
+        return client.post("/intake/upload", files=files, headers=headers, follow_redirects=False)
+
+
+def wait_job(client: TestClient, job_id: int, timeout: float = 600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
+        if got["status"] in ("done", "failed"):
+            return got
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def job_id_of(r: Response) -> int:
+    assert r.status_code == 303, r.text
+    found = re.fullmatch(r"/jobs/(\d+)", r.headers["location"])
+    assert found, r.headers["location"]
+    return int(found.group(1))
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_an_uploaded_clip_is_ingested_and_processed(
+    tmp_path: Path, media: MediaFactory, models: Path
+) -> None:
+    clip = media.speech_video()
+    name = "обращение <b>96</b> полка.mp4"
+    with desk(tmp_path / "data", models) as client:
+        csrf = sign_in(client, "editor")
+        job_id = job_id_of(upload(client, csrf, clip, name))
+        page = client.get(f"/jobs/{job_id}")
+        assert page.status_code == 200 and 'hx-trigger="every 1s"' in page.text
+        assert "обращение &lt;b&gt;96&lt;/b&gt; полка.mp4" in page.text
+        job = wait_job(client, job_id)
+        assert job["status"] == "done", job
+        item_id = job["item_id"]
+        assert [s["state"] for s in job["stages"]] == ["done"] * len(job["stages"])
+        assert job["stages"][0]["name"] == "ingest"
+        status = client.get(f"/jobs/{job_id}/status").text
+        assert f'href="/items/{item_id}"' in status and "hx-trigger" not in status
+        assert uploads(client) == []  # the upload is removed once it is stored
+        with ws_of(client).db() as session:
+            item = session.get(Item, item_id)
+            assert item is not None and item.status == "processed"
+            capture = session.scalars(select(Capture).where(Capture.item_id == item_id)).one()
+            assert capture.source == name
+            done = session.scalars(
+                select(StageRun.stage).where(StageRun.item_id == item_id, StageRun.status == "done")
+            ).all()
+        assert sorted(done) == sorted(s.name for s in STAGES if "video" in s.kinds)
+
+
+def test_an_upload_over_the_limit_is_refused_while_it_streams(
+    tmp_path: Path, media: MediaFactory
+) -> None:
+    clip = media.speech_video()
+    limit = clip.stat().st_size // 4
+    with desk(tmp_path / "data", web_max_upload_bytes=limit, web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        for plain in (False, True):
+            r = upload(client, csrf, clip, "clip.mp4", plain_form=plain)
+            assert r.status_code == 413, r.text
+            assert "larger than the upload limit" in r.text and "web_max_upload_bytes" in r.text
+            assert uploads(client) == []
+        api = client.post(
+            "/api/items",
+            files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert api.status_code == 413 and "limit" in api.json()["error"]
+        assert counts(client) == (0, 0, 0) and uploads(client) == []
+
+
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(1536 * 1024))  # over the limit plus the room for the framing
+    with desk(tmp_path / "data", web_max_upload_bytes=1000, web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        for plain in (False, True):
+            r = upload(client, csrf, big, "big.mp4", plain_form=plain)
+            assert r.status_code == 413 and "limit" in r.text
+        assert counts(client) == (0, 0, 0) and uploads(client) == []
+
+
+def test_a_file_that_is_not_media_is_refused_at_once(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("This is a text file with a video's name.\n" * 50)
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        r = upload(client, csrf, fake, "notes.mp4")
+        assert r.status_code == 400 and "notes.mp4 is not a video or audio file" in r.text
+        r = upload(client, csrf, fake, "notes.mp4", plain_form=True)
+        assert r.status_code == 400 and "not a video or audio file" in r.text
+        r = upload(client, csrf, empty, "")  # the form sent with no file chosen
+        assert r.status_code == 400 and "No file was sent" in r.text
+        r = client.post("/intake/upload", data={"csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 400 and "No file was sent" in r.text
+        assert counts(client) == (0, 0, 0) and uploads(client) == []
+
+
+def test_hostile_file_names_are_kept_as_data_and_escaped(
+    tmp_path: Path, media: MediaFactory
+) -> None:
+    clip = media.speech_video()
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        ids = [job_id_of(upload(client, csrf, clip, name)) for name in HOSTILE]
+        stored = uploads(client)
+        assert len(stored) == 3 and all(re.fullmatch(r"[0-9a-f]{32}\.media", n) for n in stored)
+        assert not (tmp_path / "etc").exists()
+        listing = client.get("/jobs").text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in listing
+        assert "<script>alert" not in listing
+        page = client.get(f"/jobs/{ids[1]}").text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;.mp4" in page
+        assert "<script>alert" not in page
+        for job_id, name in zip(ids, HOSTILE, strict=True):
+            assert client.get(f"/api/jobs/{job_id}").json()["source"] == {"name": name}
+        assert "обращение «96» 🙂.mp4" in client.get(f"/jobs/{ids[2]}").text
+
+
+def test_a_url_to_nowhere_fails_with_a_clear_message(tmp_path: Path) -> None:
+    with desk(tmp_path / "data") as client:
+        csrf = sign_in(client, "editor")
+        form = {"url": "http://127.0.0.1:9/x", "csrf": csrf}
+        r = client.post("/intake/url", data=form, follow_redirects=False)
+        job = wait_job(client, job_id_of(r), timeout=120)
+        assert job["status"] == "failed" and job["item_id"] is None
+        assert "Could not connect to 127.0.0.1" in job["error"] and job["hint"]
+        assert job["stages"][0] == {"name": "capture", "state": "failed", "percent": None}
+        page = client.get(f"/jobs/{job['id']}").text
+        assert "Could not connect to 127.0.0.1" in page and "Traceback" not in page
+        assert counts(client)[1:] == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "javascript:alert(1)", "ftp://example.org/x.mp4", "http://", ""]
+)
+def test_an_address_that_is_not_http_is_refused_at_once(tmp_path: Path, url: str) -> None:
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        r = client.post("/intake/url", data={"url": url, "csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 400 and "http:// or https://" in r.text
+        api = client.post("/api/items/url", json={"url": url}, headers={"X-CSRF-Token": csrf})
+        assert api.status_code == 400 and "http:// or https://" in api.json()["error"]
+        assert counts(client) == (0, 0, 0)
+
+
+def test_roles_tokens_and_the_csrf_check(tmp_path: Path, media: MediaFactory) -> None:
+    clip = media.speech_video()
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        assert client.get("/intake", follow_redirects=False).status_code == 303
+        assert client.get("/api/jobs").status_code == 401
+        csrf = sign_in(client, "viewer")
+        assert client.get("/intake").status_code == 403
+        assert upload(client, csrf, clip, "clip.mp4").status_code == 403
+        assert client.get("/jobs").status_code == 200 and client.get("/api/jobs").json() == []
+        client.cookies.clear()
+        csrf = sign_in(client, "editor")
+        page = client.get("/intake")
+        assert page.status_code == 200 and 'action="/intake/upload"' in page.text
+        assert upload(client, "wrong", clip, "clip.mp4").status_code == 403
+        assert counts(client) == (0, 0, 0) and uploads(client) == []
+        with ws_of(client).db.begin() as session:
+            token = auth.new_token(session, auth.get_user(session, "editor"), "script")
+        client.cookies.clear()
+        bearer = {"Authorization": f"Bearer {token}"}
+        r = client.post(
+            "/api/items", files={"file": ("a.mp4", clip.read_bytes(), "video/mp4")}, headers=bearer
+        )
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert job["status"] == "queued" and job["kind"] == "ingest_file"
+        assert job["source"] == {"name": "a.mp4"} and job["url"] == f"/jobs/{job['id']}"
+        r = client.post("/api/items/url", json={"url": "https://example.org/v"}, headers=bearer)
+        assert r.status_code == 202 and r.json()["source"] == {"url": "https://example.org/v"}
+        listed = client.get("/api/jobs", headers=bearer).json()
+        assert [j["kind"] for j in listed] == ["ingest_url", "ingest_file"]
+        assert client.get("/api/jobs/999", headers=bearer).status_code == 404
