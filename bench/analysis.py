@@ -1,6 +1,6 @@
 """Benchmark claim analysis on a labelled set of statement pairs, against a keyword baseline.
 
-    python bench/analysis.py [--split dev|heldout|all] [--data bench/data/analysis-pairs.json]
+    python bench/analysis.py [--split dev|heldout-N|all] [--data bench/data/analysis-pairs.json]
 
 The set (``bench/data/analysis-pairs.json``) was written by the engineer who wrote the rules:
 pairs of a grievance and a follow-up, in Russian and Ukrainian, each claim of interest labelled
@@ -9,12 +9,14 @@ second puts it in (retracted, blanket, never addressed). "dev" pairs were looked
 rules were written. "heldout-1" was written at the same time and scored once with the rules
 frozen; its errors were then looked at and the rules changed, so it is no longer held out.
 "heldout-2" was written after that and scored once with the rules frozen again, then looked
-at; "heldout-3" to "heldout-5" likewise after the next changes. docs/benchmarks.md lists
-each split's first score.
+at; "heldout-3" to "heldout-12" likewise, each after the next changes (heldout-6 and
+heldout-7 with the same rules). docs/benchmarks.md lists each split's first score and the
+commit the rules were at.
 
 Reported, in the same run, for tolmach (lemma keywords with weights, clause splitting, e5
-fallback, stance rules) and a trivial baseline (one claim per sentence, the first keyword's
-topic, "complaint" if the sentence has a negation, blanket if it mentions claims/complaints):
+fallbacks, stance rules and stance words) and a trivial baseline (one claim per sentence, the
+first keyword's topic, "complaint" if the sentence has a negation, blanket if it mentions
+claims/complaints):
 
 - topic and stance accuracy over labelled claims (a labelled claim matches the predicted
   claim whose span overlaps its quote, preferring one with the same topic; none: wrong);
@@ -176,7 +178,7 @@ def timing(text: str) -> tuple[float, float, float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", default="all", help="dev, heldout-1, heldout-2 or all")
+    ap.add_argument("--split", default="all", help="dev, heldout-1 ... heldout-12, or all")
     args = ap.parse_args()
     pairs = json.loads(args.data.read_text(encoding="utf-8"))["pairs"]
     found = list(dict.fromkeys(p["split"] for p in pairs))
