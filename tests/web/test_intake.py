@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -26,6 +30,7 @@ from tolmach.web.app import create_app
 from tolmach.workspace import Workspace
 from web.conftest import PASSWORD, ROLES, sign_in
 
+EXPECTED = sorted(s.name for s in STAGES if "video" in s.kinds and not s.opt_in)  # by default
 HOSTILE = ("../../etc/passwd.mp4", "<script>alert(1)</script>.mp4", "обращение «96» 🙂.mp4")
 
 
@@ -124,10 +129,11 @@ def test_an_uploaded_clip_is_ingested_and_processed(
             assert item is not None and item.status == "processed"
             capture = session.scalars(select(Capture).where(Capture.item_id == item_id)).one()
             assert capture.source == name
+            assert capture.kind == "file"
             done = session.scalars(
                 select(StageRun.stage).where(StageRun.item_id == item_id, StageRun.status == "done")
             ).all()
-        assert sorted(done) == sorted(s.name for s in STAGES if "video" in s.kinds)
+        assert sorted(done) == EXPECTED
 
 
 def test_an_upload_over_the_limit_is_refused_while_it_streams(
@@ -259,3 +265,105 @@ def test_roles_tokens_and_the_csrf_check(tmp_path: Path, media: MediaFactory) ->
         listed = client.get("/api/jobs", headers=bearer).json()
         assert [j["kind"] for j in listed] == ["ingest_url", "ingest_file"]
         assert client.get("/api/jobs/999", headers=bearer).status_code == 404
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def serve(data: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A real ``tolmach serve`` on a free port, once it answers."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "tolmach", "serve", "--port", str(port)]
+    server = subprocess.Popen(cmd, env=env, cwd=data.parent, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.3)
+    server.kill()
+    raise AssertionError("tolmach serve did not start")
+
+
+def poll(url: str, headers: dict[str, str], until: Callable[[dict[str, Any]], bool]) -> Any:
+    deadline = time.monotonic() + 600
+    while not until(got := httpx.get(url, headers=headers, timeout=10).json()):
+        assert got["status"] != "failed" and time.monotonic() < deadline, got
+        time.sleep(0.3)
+    return got
+
+
+def job_processes(worker: str) -> list[int]:
+    """Processes running the job claimed as ``worker`` (their command line names it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"tolmach.web.jobrun" in cmdline and worker.encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.server
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_job_survives_the_server_being_killed(
+    tmp_path: Path, media: MediaFactory, models: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "models").symlink_to(models, target_is_directory=True)
+    env = {**os.environ, "TOLMACH_DATA_DIR": str(data), "TOLMACH_OPERATOR": "tester"}
+    add = [sys.executable, "-m", "tolmach", "users", "add", "ed", "--role", "editor"]
+    subprocess.run(add, env={**env, "TOLMACH_PASSWORD": PASSWORD}, check=True, timeout=120)
+    ws = Workspace.open(Settings(data_dir=data, operator="tester"))
+    with ws.db.begin() as session:
+        token = auth.new_token(session, auth.get_user(session, "ed"), "test")
+    bearer = {"Authorization": f"Bearer {token}"}
+    server, base = serve(data, env)
+    try:
+        clip = media.speech_video()
+        files = {"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+        r = httpx.post(f"{base}/api/items", files=files, headers=bearer, timeout=60)
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        # mid-job: the first stages done, the slowest one running
+        poll(f"{base}/api/jobs/{job_id}", bearer, lambda j: j["stage"] == "translate")
+        with ws.db() as session:
+            row = session.get(Job, job_id)
+            assert row is not None and row.status == "running"
+            first = row.worker
+        assert len(job_processes(first)) == 1
+        server.kill()  # SIGKILL: no chance to stop its job
+        server.wait(30)
+        deadline = time.monotonic() + 30
+        while job_processes(first):  # the job's process sees its server gone and ends
+            assert time.monotonic() < deadline, "the job's process outlived its server"
+            time.sleep(0.2)
+        server, base = serve(data, env)
+        job = poll(f"{base}/api/jobs/{job_id}", bearer, lambda j: j["status"] == "done")
+        assert job["attempts"] == 2 and job["stages"][-1]["state"] == "done", job
+    finally:
+        server.kill()
+        server.wait(30)
+    item_id = job["item_id"]
+    with ws.db() as session:
+        done = session.scalars(
+            select(StageRun.stage).where(StageRun.item_id == item_id, StageRun.status == "done")
+        ).all()
+        captures = session.scalar(select(func.count()).where(Capture.item_id == item_id))
+        item = session.get(Item, item_id)
+    ws.close()
+    assert sorted(done) == sorted(
+        s.name for s in STAGES if "video" in s.kinds and not s.opt_in
+    )  # each once
+    assert captures == 1 and item is not None and item.status == "processed"
+    assert not any((data / "uploads").iterdir())

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tolmach.config import Settings
 from tolmach.pipeline.runner import STAGES
 from tolmach.store.desk import Job
 from tolmach.store.tables import Item
@@ -33,9 +34,15 @@ def item_kind(session: Session, job: Job) -> str:
     return session.scalar(select(Item.kind).where(Item.id == job.item_id)) or "video"
 
 
-def stage_rows(job: Job, kind: str) -> list[StageRow]:
+def pipeline_stages(kind: str, settings: Settings) -> list[str]:
+    """The stages the runner goes through for an item of ``kind`` with these settings."""
+    on = [s for s in STAGES if not s.opt_in or getattr(settings, s.opt_in)]
+    return [s.name for s in on if kind in s.kinds]
+
+
+def stage_rows(job: Job, kind: str, settings: Settings) -> list[StageRow]:
     names = [FIRST[job.kind]] if job.kind in FIRST else []
-    names += [s.name for s in STAGES if kind in s.kinds]
+    names += pipeline_stages(kind, settings)
     if job.stage and job.stage not in names:
         names.append(job.stage)
     if job.status == "done":  # a stage named last may have been skipped: all are done
@@ -61,7 +68,7 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() + "Z" if at is not None else None
 
 
-def job_json(job: Job, kind: str) -> dict[str, Any]:
+def job_json(job: Job, kind: str, settings: Settings) -> dict[str, Any]:
     """A job as the API returns it; ``hint`` says what to do about a failed one."""
     failed = job.status == "failed"
     payload = {k: v for k, v in _payload(job).items() if k in ("name", "url")}
@@ -83,7 +90,7 @@ def job_json(job: Job, kind: str) -> dict[str, Any]:
         "started_at": _iso(job.started_at),
         "finished_at": _iso(job.finished_at),
         "heartbeat_at": _iso(job.heartbeat_at),
-        "stages": [asdict(row) for row in stage_rows(job, kind)],
+        "stages": [asdict(row) for row in stage_rows(job, kind, settings)],
         "url": f"/jobs/{job.id}",
     }
 

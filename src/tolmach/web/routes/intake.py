@@ -60,11 +60,16 @@ def _url_job(request: Request, session: Session, url: str, who: Viewer) -> Job:
     return job
 
 
-def _job_context(session: Session, job: Job) -> dict[str, Any]:
+def _as_json(request: Request, session: Session | None, job: Job) -> dict[str, Any]:
+    kind = item_kind(session, job) if session is not None else "video"
+    return job_json(job, kind, get_desk(request).settings)
+
+
+def _job_context(request: Request, session: Session, job: Job) -> dict[str, Any]:
     return {
         "job": job,
         "source": source_of(job),
-        "stages": stage_rows(job, item_kind(session, job)),
+        "stages": stage_rows(job, item_kind(session, job), get_desk(request).settings),
         "finished": job.status in FINISHED,
     }
 
@@ -79,7 +84,7 @@ def intake_page(request: Request, who: Editor) -> Response:
 async def intake_upload(request: Request, who: Editor) -> Response:
     job = await _upload_job(request, who)
     if "application/json" in request.headers.get("accept", ""):  # intake.js sends the form
-        return JSONResponse(job_json(job, "video"), status_code=202)
+        return JSONResponse(_as_json(request, None, job), status_code=202)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -100,40 +105,42 @@ def jobs_page(request: Request, who: Reader, session: DB) -> Response:
 
 @router.get("/jobs/{job_id}", include_in_schema=False)
 def job_page(request: Request, who: Reader, session: DB, job_id: int) -> Response:
-    return render(request, "intake/job.html", _job_context(session, _job(session, job_id)))
+    context = _job_context(request, session, _job(session, job_id))
+    return render(request, "intake/job.html", context)
 
 
 @router.get("/jobs/{job_id}/status", include_in_schema=False)
 def job_status(request: Request, who: Reader, session: DB, job_id: int) -> Response:
-    return render(request, "intake/_status.html", _job_context(session, _job(session, job_id)))
+    return render(
+        request, "intake/_status.html", _job_context(request, session, _job(session, job_id))
+    )
 
 
 @uploading.post("/api/items", status_code=202)
 async def api_upload(request: Request, who: Editor) -> JSONResponse:
     """Upload a video or audio file (multipart, field ``file``); answers with its job."""
     job = await _upload_job(request, who)
-    return JSONResponse(job_json(job, "video"), status_code=202)
+    return JSONResponse(_as_json(request, None, job), status_code=202)
 
 
 @router.post("/api/items/url", status_code=202)
 def api_url(request: Request, who: Editor, session: DB, body: UrlIn) -> JSONResponse:
     """Capture the post at an http(s) URL; answers with its job."""
     job = _url_job(request, session, body.url, who)
-    return JSONResponse(job_json(job, "video"), status_code=202)
+    return JSONResponse(_as_json(request, None, job), status_code=202)
 
 
 @router.get("/api/jobs")
-def api_jobs(who: Reader, session: DB) -> list[dict[str, Any]]:
+def api_jobs(request: Request, who: Reader, session: DB) -> list[dict[str, Any]]:
     """The most recent jobs, newest first."""
     jobs = session.scalars(select(Job).order_by(Job.id.desc()).limit(RECENT)).all()
-    return [job_json(job, item_kind(session, job)) for job in jobs]
+    return [_as_json(request, session, job) for job in jobs]
 
 
 @router.get("/api/jobs/{job_id}")
-def api_job(who: Reader, session: DB, job_id: int) -> dict[str, Any]:
+def api_job(request: Request, who: Reader, session: DB, job_id: int) -> dict[str, Any]:
     """One job: its status, stages, and the item it made once there is one."""
-    job = _job(session, job_id)
-    return job_json(job, item_kind(session, job))
+    return _as_json(request, session, _job(session, job_id))
 
 
 router.include_router(uploading)
