@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from tolmach.config import Settings
 from tolmach.web import auth
 from tolmach.web.app import create_app
+from tolmach.web.deps import COOKIE
 
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "admin")
@@ -32,6 +33,27 @@ def app_client(desk_settings: Settings) -> Iterator[TestClient]:
             auth.add_user(session, role, role, PASSWORD)
     with TestClient(app, base_url="http://testserver") as client:
         yield client
+
+
+HX = {"HX-Request": "true"}
+
+
+def cookie_sign_in(client: TestClient, name: str) -> str:
+    """Sign ``client`` in as ``name`` with a real session cookie; return its CSRF token."""
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    with desk.ws.db.begin() as session:
+        token, web = auth.sign_in(session, desk.settings, name, PASSWORD, "testclient")
+        csrf: str = web.csrf
+    client.cookies.set(COOKIE, token)
+    return csrf
+
+
+def bearer(client: TestClient, name: str) -> dict[str, str]:
+    """The header of a new API token of ``name``."""
+    desk = client.app.state.desk  # type: ignore[attr-defined]
+    with desk.ws.db.begin() as session:
+        token = auth.new_token(session, auth.get_user(session, name), "tests")
+    return {"Authorization": f"Bearer {token}"}
 
 
 def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:

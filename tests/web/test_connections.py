@@ -18,7 +18,7 @@ from tolmach.pipeline.text_item import ingest_text
 from tolmach.store.desk import EntityRow
 from tolmach.store.tables import Event
 from tolmach.workspace import Workspace
-from web.test_review import HX, bearer, cookie_sign_in
+from web.conftest import HX, bearer, cookie_sign_in
 
 pytestmark = pytest.mark.model
 

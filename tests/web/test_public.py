@@ -16,7 +16,7 @@ from tolmach.models import Translation
 from tolmach.store import queries
 from tolmach.store.tables import Capture, Event, Output, StageRun, utcnow
 from tolmach.verify import verify_store
-from web.test_review import HX, cookie_sign_in
+from web.conftest import HX, cookie_sign_in
 
 pytestmark = pytest.mark.model
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -10,29 +10,9 @@ from sqlalchemy import select
 from tolmach.store.desk import Note, Review
 from tolmach.store.tables import Event, Item, utcnow
 from tolmach.verify import verify_store
-from tolmach.web import auth
-from tolmach.web.deps import COOKIE
-from web.conftest import PASSWORD
+from web.conftest import HX, bearer, cookie_sign_in
 
 pytestmark = pytest.mark.model
-HX = {"HX-Request": "true"}
-
-
-def cookie_sign_in(client: TestClient, name: str) -> str:
-    """Sign ``client`` in as ``name`` with a real session cookie; return its CSRF token."""
-    desk = client.app.state.desk  # type: ignore[attr-defined]
-    with desk.ws.db.begin() as session:
-        token, web = auth.sign_in(session, desk.settings, name, PASSWORD, "testclient")
-        csrf: str = web.csrf
-    client.cookies.set(COOKIE, token)
-    return csrf
-
-
-def bearer(client: TestClient, name: str) -> dict[str, str]:
-    desk = client.app.state.desk  # type: ignore[attr-defined]
-    with desk.ws.db.begin() as session:
-        token = auth.new_token(session, auth.get_user(session, name), "tests")
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_status_change_needs_a_note_and_is_recorded(item_client: tuple[TestClient, str]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -67,6 +68,20 @@ def confirm_link(
     if is_htmx(request):
         return _panel(request, item_id)
     return RedirectResponse(f"/items/{item_id}/connections", status_code=303)
+
+
+class Confirmation(BaseModel):
+    kind: str = ""  # same-unit, follow-up, retracts, near-duplicate
+
+
+@router.post("/api/items/{item_id}/links/{other_id}/confirm")
+def api_confirm_link(
+    request: Request, item_id: str, other_id: str, body: Confirmation, who: Viewer = EDITOR
+) -> dict[str, Any]:
+    """Confirm a suggested link (a person has checked it); returns the item's links."""
+    ws = get_desk(request).ws
+    connections.confirm(ws, item_id, other_id, body.kind, who.name)
+    return connections.links_of(ws, item_id)
 
 
 @router.get("/entities", include_in_schema=False)

@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
-from tolmach import publish
+from tolmach import publish, review
 from tolmach.bundle import export_bundle
 from tolmach.errors import NotFoundError
 from tolmach.store import queries
 from tolmach.web.deps import Viewer, db, get_desk, public, render, require
-from tolmach.web.routes.review import is_htmx, panel
+from tolmach.web.routes.review import after_change
 
 router = APIRouter()
 EDITOR = Depends(require("editor"))
@@ -44,18 +44,12 @@ def _shown(request: Request, session: Session, item_id: str) -> dict[str, Any]:
     return shown
 
 
-def _after(request: Request, session: Session, item_id: str) -> Response:
-    if is_htmx(request):
-        return panel(request, session, item_id)
-    return RedirectResponse(f"/items/{item_id}/review", status_code=303)
-
-
 @router.post("/items/{item_id}/publish", include_in_schema=False)
 def publish_item(
     request: Request, item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)
 ) -> Response:
     row = publish.publish(session, item_id, who.name)
-    return _after(request, session, row.item_id)
+    return after_change(request, session, row.item_id)
 
 
 @router.post("/items/{item_id}/unpublish", include_in_schema=False)
@@ -63,7 +57,21 @@ def unpublish_item(
     request: Request, item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)
 ) -> Response:
     row = publish.unpublish(session, item_id, who.name)
-    return _after(request, session, row.item_id)
+    return after_change(request, session, row.item_id)
+
+
+@router.post("/api/items/{item_id}/publish")
+def api_publish(item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)) -> Any:
+    """Publish the item: its public page, media and English subtitles become visible to all."""
+    row = publish.publish(session, item_id, who.name)
+    return review.state(session, row.item_id)
+
+
+@router.post("/api/items/{item_id}/unpublish")
+def api_unpublish(item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)) -> Any:
+    """Take the item off the public side again."""
+    row = publish.unpublish(session, item_id, who.name)
+    return review.state(session, row.item_id)
 
 
 @router.get("/published", include_in_schema=False, dependencies=[public])

@@ -35,6 +35,10 @@ class NewNote(BaseModel):
     text: str = ""
 
 
+class Assignment(BaseModel):
+    assignee: str = ""  # an account name, or "" for nobody
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request", "").lower() == "true"
 
@@ -126,6 +130,18 @@ def api_status(
 ) -> dict[str, Any]:
     """Change the item's status; ``note`` (why) is required."""
     row = review.set_status(session, item_id, change.status, change.note, who.name)
+    return review.state(session, row.item_id)
+
+
+@router.post("/api/items/{item_id}/assign")
+def api_assign(
+    item_id: str,
+    change: Assignment,
+    who: Viewer = EDITOR,
+    session: Session = Depends(db),
+) -> dict[str, Any]:
+    """Assign the item to an account (or to nobody with an empty name)."""
+    row = review.assign(session, item_id, change.assignee, who.name)
     return review.state(session, row.item_id)
 
 
