@@ -17,6 +17,7 @@ in the data folder given:
   words) aloud with ``narrate`` and times it (target < 20 s for 1,000 words).
 
     .venv/bin/python bench/voice.py --data-dir DATA [--item ID] [--words 1000] [--engine piper]
+        [--preset veryfast] [--skip-narration]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from _common import MODELS, REPO, machine, table, wer
 TATOEBA_EN = REPO.parent / "shared" / "data" / "mt" / "tatoeba" / "eng-rus"
 
 
-def stage_context(data_dir: Path, item: str | None, work: Path, engine: str) -> Any:
+def stage_context(data_dir: Path, item: str | None, work: Path, engine: str, preset: str) -> Any:
     """A voice StageContext for ``item`` (default: the newest item) from its stored outputs."""
     from sqlalchemy import select
 
@@ -45,7 +46,9 @@ def stage_context(data_dir: Path, item: str | None, work: Path, engine: str) -> 
     from tolmach.store.tables import Item
     from tolmach.workspace import Workspace
 
-    settings = Settings(data_dir=data_dir, voice_in_run=True, voice_engine=engine)
+    settings = Settings(
+        data_dir=data_dir, voice_in_run=True, voice_engine=engine, render_preset=preset
+    )
     ws = Workspace.open(settings)
     with ws.db() as session:
         row = (
@@ -118,7 +121,7 @@ def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
     from tolmach.voice.speech_text import for_speech
     from tolmach.voice.track import SPOKEN_DISCLOSURE
 
-    ctx = stage_context(args.data_dir, args.item, work / "stage", args.engine)
+    ctx = stage_context(args.data_dir, args.item, work / "stage", args.engine, args.preset)
     start = time.perf_counter()
     result = voice.run(ctx)
     wall = time.perf_counter() - start
@@ -174,13 +177,14 @@ def main() -> None:
     ap.add_argument("--item", default=None)
     ap.add_argument("--words", type=int, default=1000)
     ap.add_argument("--engine", default="piper", choices=["piper", "espeak"])
+    ap.add_argument("--preset", default="veryfast", help="x264 preset (render_preset)")
     ap.add_argument("--skip-narration", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = voice_case(args, Path(tmp))
         if not args.skip_narration:
             rows += narration_case(args, Path(tmp))
-    print(f"\n{args.engine}; {machine()}")
+    print(f"\n{args.engine}, x264 {args.preset}; {machine()}")
     print(table(["measure", "result", "target"], rows))
 
 
