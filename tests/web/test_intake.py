@@ -367,3 +367,12 @@ def test_a_job_survives_the_server_being_killed(
     )  # each once
     assert captures == 1 and item is not None and item.status == "processed"
     assert not any((data / "uploads").iterdir())
+
+
+def test_only_the_api_is_in_the_schema(tmp_path: Path) -> None:
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        paths = client.get("/api/openapi.json").json()["paths"]
+    body = paths["/api/items"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert body["schema"]["required"] == ["file"]
+    assert {"/api/items/url", "/api/jobs", "/api/jobs/{job_id}"} <= set(paths)
+    assert not [p for p in paths if not p.startswith("/api/")]

@@ -91,7 +91,11 @@ def test_claim_takes_the_oldest_queued_job(ws: Workspace) -> None:
 
 
 def test_recover_queues_interrupted_jobs_and_gives_up_after_three_starts(ws: Workspace) -> None:
-    again, given_up, finished = add_jobs(ws.db, 3)
+    again, given_up, finished = add_jobs(ws.db, 3, "ingest_file")
+    folder = ws.settings.data_dir / "uploads"
+    folder.mkdir()
+    for job_id in (again, given_up):
+        (folder / f"{job_id}.media").write_bytes(b"media")
     with ws.db.begin() as session:
         for job_id, status, attempts in (
             (again, "running", 1),
@@ -101,13 +105,15 @@ def test_recover_queues_interrupted_jobs_and_gives_up_after_three_starts(ws: Wor
             job = session.get(Job, job_id)
             assert job is not None
             job.status, job.attempts = status, attempts
-    assert recover(ws.db) == (1, 1)
+            job.payload_json = json.dumps({"upload": f"{job_id}.media", "name": "a.mp4"})
+    assert recover(ws.db, ws.settings) == (1, 1)
     with ws.db() as session:
         rows = {job.id: job for job in session.scalars(select(Job))}
     assert rows[again].status == "queued" and rows[again].worker == ""
     assert rows[given_up].status == "failed"
     assert "interrupted 3 times" in rows[given_up].error and rows[given_up].message
     assert rows[finished].status == "done"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{again}.media"]  # kept for its rerun
 
 
 def test_submit_refuses_an_unknown_kind(ws: Workspace) -> None:
@@ -191,7 +197,7 @@ def test_stop_ends_the_child_and_the_job_runs_again_at_the_next_start(
     assert time.monotonic() - began < 15
     with ws.db() as session:
         assert (row := session.get(Job, job_id)) is not None and row.status == "running"
-    assert recover(ws.db) == (1, 0)
+    assert recover(ws.db, ws.settings) == (1, 0)
     with ws.db() as session:
         assert (row := session.get(Job, job_id)) is not None and row.status == "queued"
 

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from pathlib import Path
 from typing import IO, Any, cast
 
 from sqlalchemy import event, select, update
@@ -46,7 +47,7 @@ from tolmach.config import Settings
 from tolmach.errors import InputError
 from tolmach.store.desk import Job
 from tolmach.store.tables import utcnow
-from tolmach.web.incoming import sweep_partial
+from tolmach.web.incoming import sweep_partial, upload_dir
 from tolmach.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -88,26 +89,29 @@ def claim(db: sessionmaker[Session], worker: str) -> Job | None:
         # another claimer took it between the SELECT and the UPDATE: look again
 
 
-def recover(db: sessionmaker[Session]) -> tuple[int, int]:
+def recover(db: sessionmaker[Session], settings: Settings) -> tuple[int, int]:
     """Queue again the jobs a stopped server left ``running``; fail those started
-    ``MAX_ATTEMPTS`` times. Returns (queued, failed)."""
+    ``MAX_ATTEMPTS`` times (and drop their uploads). Returns (queued, failed)."""
     with db.begin() as session:
         queued = session.execute(
             update(Job)
             .where(Job.status == "running", Job.attempts < MAX_ATTEMPTS)
             .values(status="queued", worker="", message="Queued again after a restart.")
         ).rowcount  # type: ignore[attr-defined]
-        failed = session.execute(
-            update(Job)
-            .where(Job.status == "running")
-            .values(
-                status="failed",
-                finished_at=utcnow(),
-                error=f"The job was interrupted {MAX_ATTEMPTS} times and is not tried again.",
-                message="Look at the server's log for what stopped it, then submit it again.",
-            )
-        ).rowcount  # type: ignore[attr-defined]
-    return queued, failed
+        given_up = session.scalars(select(Job).where(Job.status == "running")).all()
+        for job in given_up:
+            job.status, job.finished_at = "failed", utcnow()
+            job.error = f"The job was interrupted {MAX_ATTEMPTS} times and is not tried again."
+            job.message = "Look at the server's log for what stopped it, then submit it again."
+            drop_upload(settings, job)
+    return queued, len(given_up)
+
+
+def drop_upload(settings: Settings, job: Job) -> None:
+    """Remove the uploaded file of a job that will not run again."""
+    name = json.loads(job.payload_json or "{}").get("upload")
+    if name:
+        (upload_dir(settings) / Path(str(name)).name).unlink(missing_ok=True)
 
 
 def child_command(job_id: int, worker: str) -> list[str]:
@@ -123,12 +127,10 @@ class JobQueue:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._children: dict[int, subprocess.Popen[bytes]] = {}
-        self._lock = threading.Lock()
         self._name = f"{os.uname().nodename}:{os.getpid()}"
 
     def start(self) -> None:
-        queued, failed = recover(self.ws.db)
+        queued, failed = recover(self.ws.db, self.settings)
         if queued or failed:
             log.warning("jobs left running: %d queued again, %d given up", queued, failed)
         sweep_partial(self.settings)
@@ -142,10 +144,6 @@ class JobQueue:
         """Take no more jobs; end the running children (queued again at the next start)."""
         self._stopping.set()
         self._wake.set()
-        with self._lock:
-            children = list(self._children.values())
-        for child in children:
-            child.terminate()  # the child ends its own subprocesses; see _run for the rest
         for thread in self._threads:
             thread.join(STOP_GRACE_S + 5)
         self._threads.clear()
@@ -183,7 +181,7 @@ class JobQueue:
                 self._run(job)
             except Exception as exc:  # e.g. no child could be started: fail the job, keep working
                 log.exception("job %d could not be run", job.id)
-                _fail_if_still_running(self.ws.db, job, f"could not be run ({exc})")
+                self._fail_if_still_running(job, f"could not be run ({exc})")
 
     def _run(self, job: Job) -> None:
         child = subprocess.Popen(
@@ -191,8 +189,6 @@ class JobQueue:
             stdin=subprocess.PIPE,
             start_new_session=True,  # its own process group: ffmpeg and all end with it
         )
-        with self._lock:
-            self._children[job.id] = child
         try:
             stdin = cast(IO[bytes], child.stdin)
             # The settings go on stdin, which stays open: the child ends itself when it closes,
@@ -201,13 +197,11 @@ class JobQueue:
             stdin.flush()
             code = self._wait(child)
         finally:
-            with self._lock:
-                self._children.pop(job.id, None)
             _signal_group(child, signal.SIGKILL)  # whatever it left behind
             if child.stdin is not None:
                 child.stdin.close()
         if not self._stopping.is_set():
-            _fail_if_still_running(self.ws.db, job, f"ended unexpectedly (exit code {code})")
+            self._fail_if_still_running(job, f"ended unexpectedly (exit code {code})")
 
     def _wait(self, child: subprocess.Popen[bytes]) -> int:
         while True:
@@ -215,30 +209,31 @@ class JobQueue:
                 return child.wait(POLL_S)
             except subprocess.TimeoutExpired:
                 if self._stopping.is_set():
+                    child.terminate()  # it ends its own subprocesses; _run kills the rest
                     try:
                         return child.wait(STOP_GRACE_S)
                     except subprocess.TimeoutExpired:
                         _signal_group(child, signal.SIGKILL)
                         return child.wait()
 
+    def _fail_if_still_running(self, job: Job, why: str) -> None:
+        """A child that ended without recording how the job went died: say so on the job."""
+        with self.ws.db.begin() as session:
+            ended = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == "running", Job.worker == job.worker)
+                .values(
+                    status="failed",
+                    finished_at=utcnow(),
+                    error=f"The job's process {why}.",
+                    message="Look at the server's log; the file may be too large for memory.",
+                )
+            ).rowcount  # type: ignore[attr-defined]
+        if ended:
+            log.error("job %d: its process %s", job.id, why)
+            drop_upload(self.settings, job)
+
 
 def _signal_group(child: subprocess.Popen[bytes], sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, sig)
-
-
-def _fail_if_still_running(db: sessionmaker[Session], job: Job, why: str) -> None:
-    """A child that ended without recording how the job went died: say so on the job."""
-    with db.begin() as session:
-        ended = session.execute(
-            update(Job)
-            .where(Job.id == job.id, Job.status == "running", Job.worker == job.worker)
-            .values(
-                status="failed",
-                finished_at=utcnow(),
-                error=f"The job's process {why}.",
-                message="Look at the server's log; the file may be too large for memory.",
-            )
-        ).rowcount  # type: ignore[attr-defined]
-    if ended:
-        log.error("job %d: its process %s", job.id, why)

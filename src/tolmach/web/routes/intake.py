@@ -116,7 +116,23 @@ def job_status(request: Request, who: Reader, session: DB, job_id: int) -> Respo
     )
 
 
-@uploading.post("/api/items", status_code=202)
+UPLOAD_BODY = {  # the body is parsed as it streams in, so FastAPI does not declare it itself
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+
+
+@uploading.post("/api/items", status_code=202, openapi_extra=UPLOAD_BODY)
 async def api_upload(request: Request, who: Editor) -> JSONResponse:
     """Upload a video or audio file (multipart, field ``file``); answers with its job."""
     job = await _upload_job(request, who)
