@@ -12,18 +12,21 @@ progress (stage, done, total, message, heartbeat_at) to the row and records the 
 ``attempts`` counts the starts. At start, a job left ``running`` by a stopped or killed server
 is queued again, or failed after ``MAX_ATTEMPTS`` starts; the pipeline skips the stages that
 are done already, so running a job again is safe. ``stop()`` takes no more jobs and ends the
-running children (their jobs are queued again at the next start).
+running children (their jobs are queued again at the next start). ``web_job_workers`` threads
+run at once (0: this server only queues). One server works a data folder's queue.
 
-Kinds of job map to a handler, named ``"module:function"`` in ``HANDLERS``, with the signature
+Kinds of job map to a handler, named ``"module:function"`` in ``HANDLERS`` (a new kind is one
+line there, e.g. ``"edit": "tolmach.edits:run_job"``), with the signature
 
     def handler(ws: Workspace, job_id: int, item_id: str | None, payload: dict[str, Any],
-                progress: JobProgress) -> None
+                progress: tolmach.web.jobrun.JobProgress) -> None
 
-``progress`` is the runner's ``on_event(stage, kind, done, total)`` (pass it to
-``ws.process``); ``progress.item(item_id)`` records the item a job made as soon as it exists.
-A handler raises ``TolmachError`` for a failure the user can act on: the job keeps its
-message in ``error`` and its hint in ``message``. Anything else is logged and kept as a short
-error.
+It runs in the child with a workspace of its own. ``progress`` is the runner's
+``on_event(stage, kind, done, total)`` (pass it to ``ws.process``); ``progress.bytes(stage)``
+is a blob store ``on_progress``; ``progress.item(item_id)`` records the item a job made as
+soon as it exists. A handler raises ``TolmachError`` for a failure the user can act on: the
+job keeps its message in ``error`` and its hint in ``message``. Anything else is logged and
+kept as a short error.
 """
 
 from __future__ import annotations
