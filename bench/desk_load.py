@@ -1,6 +1,6 @@
-"""The desk under load: 50 clients for 60 s on the item list, search and an item page of a real
-``tolmach serve``, while a real transcription runs on the same store, against the same load
-with nothing else running.
+"""The desk under load: 50 (then 10) clients for 60 s on the item list, search and an item
+page of a real ``tolmach serve``, while a real transcription runs on the same store, against
+the same load with nothing else running.
 
 Setup (a fresh store in a temporary folder): one item really processed from ``samples/ru.wav``
 (``tolmach run``), a few hundred seeded items with many segments (bench/_desk_seed.py), a
@@ -10,8 +10,8 @@ through a few words); a Lua hook counts every answer that is not 2xx. The job is
 on ~5 minutes of real speech (samples/ru.wav and the shared speech clips, looped), reniced to
 the desk's ``web_job_nice`` as the desk's job runner does.
 
-    .venv/bin/python bench/desk_load.py                          # about 6 minutes
-    .venv/bin/python bench/desk_load.py --items 300 --segments 400 --duration 60
+    .venv/bin/python bench/desk_load.py                          # about 7 minutes
+    .venv/bin/python bench/desk_load.py --items 300 --segments 400 --clients 50 --duration 60
 """
 
 from __future__ import annotations
@@ -197,10 +197,11 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=300, help="seeded items")
     ap.add_argument("--segments", type=int, default=400, help="segments per seeded item")
     ap.add_argument("--duration", type=int, default=60, help="seconds of load per case")
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--clients", default="50,10", help="concurrent clients, one run each")
     ap.add_argument("--speech", type=int, default=300, help="seconds of speech the job gets")
     ap.add_argument("--json", type=Path, help="write the raw numbers here")
     args = ap.parse_args()
+    clients = [int(c) for c in args.clients.split(",")]
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: sudo apt-get install -y wrk")
 
@@ -245,100 +246,78 @@ def main() -> None:
         quiet = per_page(base, cookie, ["/items", searches[0], searches[2], f"/items/{real}"])
         print(table(["page (one request at a time)", "status", "median ms"], quiet))
         load = os.getloadavg()[0]
-        alone = wrk(base, cookie, paths, args.duration, args.clients)
-        print(f"without a job: p50 {alone['p50_ms']:.0f} ms, p99 {alone['p99_ms']:.0f} ms")
-
-        job = subprocess.Popen(
-            [
-                "nice",
-                "-n",
-                str(Settings().web_job_nice),
-                *TOLMACH,
-                "run",
-                str(long),
-                "--out",
-                str(tmp / "long-out"),
-                "--json",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        job_item = ""
-        for _ in range(240):  # the load starts once the job is transcribing
-            conn = sqlite3.connect(db_path)
-            row = conn.execute(
-                "SELECT item_id FROM stage_runs WHERE stage = 'probe' AND item_id != ? "
-                "ORDER BY id DESC LIMIT 1",
-                (real,),
-            ).fetchone()
-            conn.close()
-            if row:
-                job_item = row[0]
-                break
-            time.sleep(0.5)
-        time.sleep(3)
+        alone = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
+        job, job_item = start_job(env, long, tmp, db_path, real)
         began = time.gmtime()
-        busy = wrk(base, cookie, paths, args.duration, args.clients)
+        busy = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
         still_running = job.poll() is None
         ran = stages_of(db_path, job_item)
         job.send_signal(signal.SIGTERM)
         job.wait(timeout=60)
-        print(f"with the job:  p50 {busy['p50_ms']:.0f} ms, p99 {busy['p99_ms']:.0f} ms")
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    rows = []
-    for name, r in (("alone", alone), ("with transcription job", busy)):
-        errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
-        rows.append(
-            [
-                name,
-                r["requests"],
-                r["rps"],
-                r["p50_ms"],
-                r["p90_ms"],
-                r["p99_ms"],
-                r["max_ms"],
-                r["non2xx"],
-                r["socket_errors"] or "none",
-                errors == 0,
-            ]
-        )
     print(
         f"\n{machine()}, load average {load:.1f} before the runs; {args.items} seeded items x "
-        f"{args.segments} segments + 1 processed; {args.clients} clients, {args.duration} s"
+        f"{args.segments} segments + 1 processed; {args.duration} s per case"
     )
-    print(
-        table(
-            [
-                "case",
-                "requests",
-                "req/s",
-                "p50 ms",
-                "p90 ms",
-                "p99 ms",
-                "max ms",
-                "non-2xx",
-                "socket errors",
-                "clean",
-            ],
-            rows,
-        )
-    )
-    print(
-        f"p99 ratio with/without the job: {busy['p99_ms'] / alone['p99_ms']:.2f}; "
-        f"p50 ratio {busy['p50_ms'] / alone['p50_ms']:.2f}"
-    )
+    report(alone, busy)
     print(
         f"job still running at the end of the load: {still_running}; stages finished by "
-        f"then: {[s for s, _ in ran]} (load began {time.strftime('%H:%M:%S', began)} UTC)"
+        f"then: {[s for s, _ in ran]} (load with the job began {time.strftime('%H:%M:%S', began)})"
     )
     if args.json:
-        args.json.write_text(json.dumps({"alone": alone, "busy": busy, "pages": quiet}, indent=1))
+        raw = {"alone": alone, "busy": busy, "pages": quiet, "stages": ran}
+        args.json.write_text(json.dumps(raw, indent=1))
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_job(
+    env: dict[str, str], long: Path, tmp: Path, db_path: Path, real: str
+) -> tuple[subprocess.Popen[str], str]:
+    """``tolmach run`` on the long clip at the desk's job niceness; returns once it has
+    probed the file (so it is transcribing), with the new item's id."""
+    nice = ["nice", "-n", str(Settings().web_job_nice)]
+    job = subprocess.Popen(
+        [*nice, *TOLMACH, "run", str(long), "--out", str(tmp / "long-out"), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    for _ in range(240):
+        conn = sqlite3.connect(db_path)
+        row = conn.execute(
+            "SELECT item_id FROM stage_runs WHERE stage = 'probe' AND item_id != ? "
+            "ORDER BY id DESC LIMIT 1",
+            (real,),
+        ).fetchone()
+        conn.close()
+        if row:
+            time.sleep(3)
+            return job, str(row[0])
+        time.sleep(0.5)
+    job.kill()
+    sys.exit("the transcription job did not start within 2 minutes")
+
+
+def report(alone: dict[int, dict[str, Any]], busy: dict[int, dict[str, Any]]) -> None:
+    rows = []
+    for clients in alone:
+        for name, r in (("alone", alone[clients]), ("with transcription job", busy[clients])):
+            errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
+            times = [r["p50_ms"], r["p90_ms"], r["p99_ms"], r["max_ms"]]
+            bad = [r["non2xx"], r["socket_errors"] or "none", errors == 0]
+            rows.append([name, clients, r["requests"], r["rps"], *times, *bad])
+    head = ["case", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    print(table([*head, "non-2xx", "socket errors", "clean"], rows))
+    for clients in alone:
+        a, b = alone[clients], busy[clients]
+        print(
+            f"{clients} clients: p99 with/without the job {b['p99_ms'] / a['p99_ms']:.2f}, "
+            f"p50 {b['p50_ms'] / a['p50_ms']:.2f}"
+        )
 
 
 if __name__ == "__main__":
