@@ -165,6 +165,27 @@ def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(tmp_path: 
         for plain in (False, True):
             r = upload(client, csrf, big, "big.mp4", plain_form=plain)
             assert r.status_code == 413 and "limit" in r.text
+        # sent in chunks with no length announced: counted as it arrives, even when the CSRF
+        # check is what reads the body
+        head = (
+            f'--b\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
+            '--b\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode()
+
+        def chunks() -> Iterator[bytes]:
+            yield head
+            yield from [os.urandom(256 * 1024)] * 8
+            yield b"\r\n--b--\r\n"
+
+        r = client.post(
+            "/intake/upload",
+            content=chunks(),
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 413 and "limit" in r.text
+        assert "content-length" not in r.request.headers
         assert counts(client) == (0, 0, 0) and uploads(client) == []
 
 
