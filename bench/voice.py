@@ -168,6 +168,7 @@ def narration_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
         ["story", f"{len(text.split())} words, {len(made.chapters)} paragraphs", ""],
         ["narration length", f"{made.duration:.1f} s, {lufs:.1f} LUFS", ""],
         ["narration wall", f"{wall:.1f} s", "< 20 s"],
+        ["  of which", ", ".join(f"{k} {v:.1f} s" for k, v in made.timings_s.items()), ""],
     ]
 
 

@@ -96,6 +96,7 @@ def narrate(
                 "engine": made.engine,
                 "voice": made.voice,
                 "c2pa": made.signed.to_dict(),
+                "timings_s": made.timings_s,
             }
         )
         return

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from tolmach.pipeline import ass, render
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
 from tolmach.subtitles.formats import parse
 from tolmach.voice import audio, disclose, provenance
-from tolmach.voice.track import SPOKEN_DISCLOSURE, Line, Track, build, voiced_spans
+from tolmach.voice.track import SPOKEN_DISCLOSURE, Clock, Line, Track, build, voiced_spans
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def run(ctx: StageContext) -> StageResult:
     translation = Translation.from_dict(ctx.read_json("translation.json"))
     lines = [Line(seg.start, seg.end, seg.text) for seg in translation.segments]
     src = render.source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
-    clock = _Clock()
+    clock = Clock()
     engine = load_tts(s)
     log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
     track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress)
@@ -116,19 +115,6 @@ def run(ctx: StageContext) -> StageResult:
         "voice.json": json_bytes(report),
     }
     return StageResult(files=files, engine=engine.engine, summary=summary)
-
-
-class _Clock:
-    """Wall seconds of each phase, for voice.json (where the time goes)."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self._last, 2)
-        self._last = now
 
 
 def _encode(

@@ -24,7 +24,7 @@ from tolmach.engines.tts import load_tts
 from tolmach.errors import InputError, NotFoundError
 from tolmach.media import run_ffmpeg_progress, safe_path
 from tolmach.voice import audio, disclose, provenance
-from tolmach.voice.track import SPOKEN_DISCLOSURE, utterance
+from tolmach.voice.track import SPOKEN_DISCLOSURE, Clock, utterance
 
 PARAGRAPH_PAUSE_S = 0.7
 TITLE_WORDS = 8
@@ -45,6 +45,7 @@ class Narration:
     engine: str
     voice: str
     signed: provenance.Signed
+    timings_s: dict[str, float]
 
 
 def paragraphs(text: str) -> list[str]:
@@ -87,6 +88,7 @@ def narrate(
     """Read ``story`` aloud into ``out`` (an .m4a)."""
     parts = read_story(story)
     signer = provenance.check_signer(settings)
+    clock = Clock()
     engine = load_tts(settings)
     rate = engine.sample_rate
     gap = np.zeros(int(PARAGRAPH_PAUSE_S * rate), dtype=np.float32)
@@ -101,7 +103,9 @@ def narrate(
         at = end
         on_progress(n + 1, len(parts))
     raw = audio.write_wav(work / "narration-raw.wav", np.concatenate(pieces), rate)
+    clock.lap("speech")
     audio.normalise(raw, work / "narration.wav", settings.voice_loudness, 1)
+    clock.lap("loudness")
     statement = disclose.statement(engine.engine, engine.voice, translated=False)
     meta = _ffmetadata(work / "chapters.txt", story.stem, statement, chapters)
     encoded = work / "narration.m4a"
@@ -115,6 +119,7 @@ def narrate(
         at,
         lambda d, t: None,
     )
+    clock.lap("encode")
     signed = provenance.Signed(out, False, warning=provenance.UNSIGNED)
     out.parent.mkdir(parents=True, exist_ok=True)
     if signer is not None:
@@ -125,7 +130,8 @@ def narrate(
         signed = provenance.Signed(out, True, signer.name)
     else:
         _copy_whole(encoded, out)
-    return Narration(out, at, tuple(chapters), engine.engine, engine.voice, signed)
+    clock.lap("write")
+    return Narration(out, at, tuple(chapters), engine.engine, engine.voice, signed, clock.laps)
 
 
 def _title(paragraph: str) -> str:

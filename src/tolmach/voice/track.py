@@ -9,6 +9,7 @@ with a short pause between, fitted to its slot by the rule in ``fit`` and placed
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +58,19 @@ class Track:
     sample_rate: int
     lead_in: float  # seconds of hold before the original starts
     placed: tuple[Placed, ...]
+
+
+class Clock:
+    """Wall seconds of each phase, for the reports (where the time goes)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 2)
+        self._last = now
 
 
 def utterance(engine: TtsEngine, text: str) -> tuple[str, Samples]:
