@@ -184,3 +184,12 @@ def test_reachability_is_not_mail() -> None:
 def test_where_a_thing_comes_from_is_not_the_topic() -> None:
     claims = extract("Хлеб и воду сбрасывают с дронов, на всех не хватает.", "ru")
     assert [c.topic for c in claims] == ["food", "water"]
+
+
+def test_a_weak_affirmation_is_weighed_by_the_examples() -> None:
+    # "получили" alone would be an affirmation; in a grievance the examples overrule it
+    *_, radios = extract("Нам не платят. Воды нет. Рации получили только гражданские.", "ru")
+    assert (radios.stance, radios.evidence) == ("complaint", "получили")
+    assert "stance_margin" in radios.extra
+    _, fine = extract("Просим прощения. Рации нам выдали новые.", "ru")
+    assert fine.stance == "affirmation"

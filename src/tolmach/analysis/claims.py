@@ -13,7 +13,6 @@ when clearly nearer than any other topic's, and otherwise the general topic.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -43,12 +42,6 @@ _NO_SPLIT_BEFORE = re.compile(
     r"(?:либо|или|ни|то|або|чи|ні|ані|и|і|та|котор\w*|які?|який|яку|що|чтобы|щоб|не)\b",
     re.IGNORECASE,
 )
-_LACK = {"без", "нет", "немає", "нема", "хватает", "вистачає", "бракує", "нехватка", "нестача"}
-# A keyword of the topic after one of these words is not what the claim is about: "за свои
-# деньги" says who paid, "на связь не выходит" that someone cannot be reached
-_NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собственный"}, "mail": {"на"}}
-_FROM = {"с", "со", "из", "з", "із", "зі"}
-_CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
 @dataclass(frozen=True)
@@ -128,82 +121,11 @@ def _halves(left: str, right: str, language: str, tax: topics.Taxonomy) -> bool:
     return left_topic and not right_topic and not stance.has_marker(left, language)
 
 
-def _coordinated(hits: list[topics.Hit], toks: list[lexicon.Token], text: str) -> list[str]:
-    """Topics of keywords joined only by conjunctions or commas, in order."""
-    ordered = sorted(hits, key=lambda h: h.token)
-    groups: list[list[topics.Hit]] = [[ordered[0]]] if ordered else []
-    for prev, cur in itertools.pairwise(ordered):
-        between = toks[prev.token + 1 : cur.token]
-        joined = between and all(t.text.lower() in _CONJ for t in between)
-        if cur.topic != prev.topic and (joined or _comma(text, toks, prev.token, cur.token)):
-            groups[-1].append(cur)
-        else:
-            groups.append([cur])
-    best = max(groups, key=lambda g: (len({h.topic for h in g}), sum(h.weight for h in g)))
-    seen: list[str] = []
-    for h in best:
-        if h.topic not in seen:
-            seen.append(h.topic)
-    return seen
-
-
-def _comma(text: str, toks: list[lexicon.Token], a: int, b: int) -> bool:
-    """Whether only a comma (and conjunctions) separate tokens a and b ("воды, еды и одежды")."""
-    if b != a + 1:
-        return False
-    return text[toks[a].end : toks[b].start].strip() == ","
-
-
-def _topics_of(
-    text: str, s: int, e: int, language: str, tax: topics.Taxonomy
-) -> tuple[list[str], list[str]]:
-    """(main topics, other topics) of the clause text[s:e] by keywords; by the other
-    language's dictionary when its own finds none (a Russian word in Ukrainian speech, or
-    text marked with the wrong language)."""
-    for lang in (language, "uk" if language == "ru" else "ru"):
-        toks = lexicon.tokens(text[s:e], lang)
-        hits = [
-            h
-            for h in tax.hits(toks)
-            if not (h.token and toks[h.token - 1].lemma in _NOT_ABOUT.get(h.topic, ()))
-        ]
-        if hits:
-            break
-    else:
-        return [], []
-    score: dict[str, int] = {}
-    for h in hits:
-        before = toks[h.token - 1].text.lower() if h.token else ""
-        # what is said to be lacking ("без зброї", "нет воды") is what the claim is about;
-        # where it comes from ("скидають з дронів") is not
-        weight = h.weight + 2 if before in _LACK else h.weight
-        if before in _FROM and _genitive(toks[h.token].text, lang):
-            weight = 1
-        score[h.topic] = score.get(h.topic, 0) + weight
-    best = max(score.values())
-    top = [t for t in score if score[t] == best]
-    group = _coordinated(hits, toks, text[s:e])
-    if len(group) > 1 and any(t in group for t in top):
-        main = group
-    else:
-        main = [sorted(top, key=lambda t: min(h.token for h in hits if h.topic == t))[0]]
-    if topics.GENERAL in main and len(score) > 1:  # "претензий к командованию": command
-        main = [t for t in main if t != topics.GENERAL] or [
-            max((t for t in score if t != topics.GENERAL), key=lambda t: score[t])
-        ]
-    others = [t for t in score if t not in main]
-    return main, others
-
-
-def _genitive(word: str, language: str) -> bool:
-    return "gent" in str(lexicon.morph(language).parse(word.lower())[0].tag)
-
-
-def _lean(found: list[Claim]) -> float:
+def _lean(found: list[Claim], unsure: set[int]) -> float:
     """What the rest of the statement says: a grievance (more complaints than anything else)
     leans its plain statements towards complaint, a recantation (an apology, an
     explanation, a denial, or more affirmations) towards affirmation."""
-    said = [c.stance for c in found if c.evidence != DEFAULT_EVIDENCE]
+    said = [c.stance for i, c in enumerate(found) if i not in unsure]
     complaints = said.count("complaint")
     if any(k in said for k in ("retraction", "explanation", "denial")):
         return -STATEMENT_LEAN
@@ -211,18 +133,20 @@ def _lean(found: list[Claim]) -> float:
     return STATEMENT_LEAN if complaints > others else -STATEMENT_LEAN if others else 0.0
 
 
-def _stance_by_examples(found: list[Claim]) -> list[Claim]:
-    """Plain statements (no stance rule fired): the nearer side of the stance examples by
-    embedding, shifted by the statement's lean, decides when the margin is clear; otherwise
-    the topic's default stays."""
-    plain = [i for i, c in enumerate(found) if c.evidence == DEFAULT_EVIDENCE]
-    if not plain:
+def _stance_by_examples(found: list[Claim], weak: set[int]) -> list[Claim]:
+    """Plain statements (no stance rule fired) and weak affirmations (only "выдали" or a good
+    word: "Рации выдали гражданские"): the nearer side of the stance examples by embedding,
+    shifted by the statement's lean, decides when the margin is clear; otherwise the topic's
+    default or the weak rule's stance stays."""
+    plain = {i for i, c in enumerate(found) if c.evidence == DEFAULT_EVIDENCE}
+    unsure = sorted(plain | weak)
+    if not unsure:
         return found
-    texts = list(dict.fromkeys(found[i].text for i in plain))
+    texts = list(dict.fromkeys(found[i].text for i in unsure))
     margins = dict(zip(texts, polarity.example_margins(texts), strict=True))
-    lean = _lean(found)
+    lean = _lean(found, plain | weak)
     out = list(found)
-    for i in plain:
+    for i in unsure:
         c = found[i]
         margin = margins[c.text] + lean
         kind = (
@@ -233,8 +157,9 @@ def _stance_by_examples(found: list[Claim]) -> list[Claim]:
             else c.stance
         )
         extra = c.extra | {"stance_margin": round(margin, 3)}
-        out[i] = Claim(c.id, c.start, c.end, c.text, c.topic, kind, c.blanket, "", "keywords",
-                       c.also, extra)  # fmt: skip
+        evidence = "" if i in plain else c.evidence
+        out[i] = Claim(c.id, c.start, c.end, c.text, c.topic, kind, c.blanket, evidence,
+                       c.method, c.also, extra)  # fmt: skip
     return out
 
 
@@ -242,6 +167,7 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
     """The claims of ``text`` (Russian or Ukrainian), in order of their position."""
     tax = taxonomy or topics.load()
     found: list[Claim] = []
+    weak: set[int] = set()  # positions in found of affirmations by a weak rule
     pending: list[tuple[int, int, str, bool, str]] = []  # clauses that need the embedding
     for s_start, s_end in lexicon.sentences(text):
         for s, e in _merge(text, clauses(text, s_start, s_end), language, tax):
@@ -252,8 +178,8 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 continue
             s = text.index(piece, s)
             e = s + len(piece)
-            main, others = _topics_of(text, s, e, language, tax)
-            kind, blanket, evidence = stance.stance_of(piece, bool(main), language)
+            main, others = topics.clause_topics(text[s:e], language, tax)
+            kind, blanket, evidence, unsure = stance.stance_of(piece, bool(main), language)
             if not kind:
                 continue
             if main and kind == "affirmation" and not evidence:
@@ -266,6 +192,8 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 continue
             for topic in main:
                 also = tuple(t for t in [*main, *others] if t != topic)
+                if unsure:
+                    weak.add(len(found))
                 found.append(
                     Claim(0, s, e, piece, topic, kind, blanket, evidence, "keywords", also)
                 )
@@ -289,7 +217,7 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                     extra={"similarity": round(sim, 3), "ahead": round(gap, 3)},
                 )
             )
-    found = _stance_by_examples(found)
+    found = _stance_by_examples(found, weak)
     found.sort(key=lambda c: (c.start, c.id))
     return [
         Claim(

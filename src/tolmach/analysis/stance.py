@@ -43,7 +43,7 @@ RETRACTION = _rx(
     r"\bопроверг\w*",
     r"\b(мы|ми) (были|були) (неправы|неправі|не праві)\b",
     r"\b(мы|ми) (\w+ )?(ошиблись|помилилися|помилились)\b",
-    r"\b(было|було|стало) (ошибкой|помилкою)\b",
+    r"\b(ошибкой|помилкою|ошибочн\w*|помилков\w*)\b",
     r"\bспростову\w*",
 )
 # Weaker: a mention of the earlier statement, after the explanation rules.
@@ -232,42 +232,46 @@ COMPLAINT = _rx(
 )
 
 
-def stance_of(text: str, has_topic: bool = True, language: str = "ru") -> tuple[str, bool, str]:
-    """(stance, blanket, evidence) for one clause; stance "" when nothing fires.
+def stance_of(
+    text: str, has_topic: bool = True, language: str = "ru"
+) -> tuple[str, bool, str, bool]:
+    """(stance, blanket, evidence, weak) for one clause; stance "" when nothing fires.
 
     ``has_topic``: whether the clause names a topic; a plain statement without a topic and
     without any marker is no claim at all. ``language`` picks the dictionary for the stance
-    words of ``polarity``, looked up where no phrase decides.
+    words of ``polarity``, looked up where no phrase decides. ``weak``: an affirmation only
+    because something was handed over or a good word was used ("Рации выдали гражданские"),
+    which the stance examples may overrule (see ``claims``).
     """
     low = text.lower().replace("ё", "е")
     for stance, rx in (("retraction", RETRACTION), ("explanation", EXPLANATION)):
         m = rx.search(low)
         if m:
-            return stance, False, m.group()
+            return stance, False, m.group(), False
     m = BLANKET.search(low)
     if m:
-        return "denial", True, m.group()
+        return "denial", True, m.group(), False
     for stance, rx in (("denial", DENIAL), ("retraction", PREVIOUS), ("affirmation", AFFIRMATION)):
         m = rx.search(low)
         if m:
-            return stance, False, m.group()
+            return stance, False, m.group(), False
     found = polarity.words(text, language)
     # a negated stance word ("не задерживают", "нас не били") before the negation rule
     for w in found:
         if w.negated:
-            return w.stance, False, w.evidence
+            return w.stance, False, w.evidence, False
     m = COMPLAINT.search(low)
     if m:
-        return "complaint", False, m.group()
+        return "complaint", False, m.group(), False
     for w in found:
         if w.stance == "complaint":
-            return w.stance, False, w.evidence
+            return w.stance, False, w.evidence, False
     m = RECEIVED.search(low)
     if m:
-        return "affirmation", False, m.group()
+        return "affirmation", False, m.group(), True
     if found and has_topic:  # "тепло" alone is small talk, not a claim
-        return found[0].stance, False, found[0].evidence
-    return ("affirmation", False, "") if has_topic else ("", False, "")
+        return found[0].stance, False, found[0].evidence, True
+    return ("affirmation", False, "", False) if has_topic else ("", False, "", False)
 
 
 def has_marker(text: str, language: str = "ru") -> bool:

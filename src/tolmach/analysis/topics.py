@@ -1,13 +1,17 @@
-"""The claim topic taxonomy (``data/claim-topics.toml``) and keyword matching by lemma.
+"""The claim topic taxonomy (``data/claim-topics.toml``), keyword matching by lemma, and the
+topics of a clause: the heaviest keywords win, what is lacking weighs more, where a thing
+comes from less, and topics joined by "и" or a comma are all kept.
 
 taxonomy = load()
 taxonomy.hits(tokens("Нам не хватает воды и одежды", "ru"))
 # [Hit(topic='water', token=3, weight=2), Hit(topic='clothing', token=5, weight=2)]
+clause_topics("Нам не хватает воды и одежды", "ru", taxonomy)   # (['water', 'clothing'], [])
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import tomllib
 from dataclasses import dataclass
 from importlib.resources import files as package_files
@@ -21,6 +25,12 @@ from tolmach.errors import InputError
 
 DEFAULT = Path(str(package_files("tolmach").joinpath("data", "claim-topics.toml")))
 GENERAL = "situation"  # the topic of claims about everything at once ("no complaints")
+_LACK = {"без", "нет", "немає", "нема", "хватает", "вистачає", "бракує", "нехватка", "нестача"}
+# A keyword of the topic after one of these words is not what the claim is about: "за свои
+# деньги" says who paid, "на связь не выходит" that someone cannot be reached
+_NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собственный"}, "mail": {"на"}}
+_FROM = {"с", "со", "из", "з", "із", "зі"}
+_CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,75 @@ class Taxonomy:
             (ids[int(b)], float(top2[i, 1]), float(top2[i, 1] - top2[i, 0]))
             for i, b in enumerate(best)
         ]
+
+
+def _coordinated(hits: list[Hit], toks: list[lexicon.Token], text: str) -> list[str]:
+    """Topics of keywords joined only by conjunctions or commas, in order."""
+    ordered = sorted(hits, key=lambda h: h.token)
+    groups: list[list[Hit]] = [[ordered[0]]] if ordered else []
+    for prev, cur in itertools.pairwise(ordered):
+        between = toks[prev.token + 1 : cur.token]
+        joined = between and all(t.text.lower() in _CONJ for t in between)
+        if cur.topic != prev.topic and (joined or _comma(text, toks, prev.token, cur.token)):
+            groups[-1].append(cur)
+        else:
+            groups.append([cur])
+    best = max(groups, key=lambda g: (len({h.topic for h in g}), sum(h.weight for h in g)))
+    seen: list[str] = []
+    for h in best:
+        if h.topic not in seen:
+            seen.append(h.topic)
+    return seen
+
+
+def _comma(text: str, toks: list[lexicon.Token], a: int, b: int) -> bool:
+    """Whether only a comma (and conjunctions) separate tokens a and b ("воды, еды и одежды")."""
+    if b != a + 1:
+        return False
+    return text[toks[a].end : toks[b].start].strip() == ","
+
+
+def clause_topics(clause: str, language: str, tax: Taxonomy) -> tuple[list[str], list[str]]:
+    """(main topics, other topics) of a clause by keywords, weighed; by the other
+    language's dictionary when its own finds none (a Russian word in Ukrainian speech, or
+    text marked with the wrong language)."""
+    for lang in (language, "uk" if language == "ru" else "ru"):
+        toks = lexicon.tokens(clause, lang)
+        hits = [
+            h
+            for h in tax.hits(toks)
+            if not (h.token and toks[h.token - 1].lemma in _NOT_ABOUT.get(h.topic, ()))
+        ]
+        if hits:
+            break
+    else:
+        return [], []
+    score: dict[str, int] = {}
+    for h in hits:
+        before = toks[h.token - 1].text.lower() if h.token else ""
+        # what is said to be lacking ("без зброї", "нет воды") is what the claim is about;
+        # where it comes from ("скидають з дронів") is not
+        weight = h.weight + 2 if before in _LACK else h.weight
+        if before in _FROM and _genitive(toks[h.token].text, lang):
+            weight = 1
+        score[h.topic] = score.get(h.topic, 0) + weight
+    best = max(score.values())
+    top = [t for t in score if score[t] == best]
+    group = _coordinated(hits, toks, clause)
+    if len(group) > 1 and any(t in group for t in top):
+        main = group
+    else:
+        main = [sorted(top, key=lambda t: min(h.token for h in hits if h.topic == t))[0]]
+    if GENERAL in main and len(score) > 1:  # "претензий к командованию": command
+        main = [t for t in main if t != GENERAL] or [
+            max((t for t in score if t != GENERAL), key=lambda t: score[t])
+        ]
+    others = [t for t in score if t not in main]
+    return main, others
+
+
+def _genitive(word: str, language: str) -> bool:
+    return "gent" in str(lexicon.morph(language).parse(word.lower())[0].tag)
 
 
 def parse(text: str, origin: str = "claim topics") -> Taxonomy:
