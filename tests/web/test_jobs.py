@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.config import Settings
 from tolmach.errors import InputError
+from tolmach.pipeline.runner import STAGES
 from tolmach.store.db import open_db
 from tolmach.store.desk import Job
 from tolmach.web import jobs
 from tolmach.web.jobrun import JobProgress, run
 from tolmach.web.jobs import MAX_ATTEMPTS, JobQueue, claim, recover
+from tolmach.web.jobview import StageRow, pipeline_stages, stage_rows
 from tolmach.workspace import Workspace
 
 
@@ -61,6 +63,7 @@ def test_two_claimers_never_take_the_same_job(ws: Workspace) -> None:
         while (job := claim(engines[name], name)) is not None:
             assert job.worker == name and job.status == "running" and job.attempts == 1
             taken[name].append(job.id)
+            time.sleep(0.002)  # as a worker does something with its job, so others get a turn
 
     threads = [threading.Thread(target=claimer, args=(name,)) for name in taken]
     for thread in threads:
@@ -69,7 +72,7 @@ def test_two_claimers_never_take_the_same_job(ws: Workspace) -> None:
         thread.join(60)
     for factory in engines.values():
         factory.kw["bind"].dispose()
-    assert all(taken.values()), taken  # every claimer got some: they really raced
+    assert sum(bool(got) for got in taken.values()) >= 2, taken  # they really raced
     every = [job_id for got in taken.values() for job_id in got]
     assert sorted(every) == ids  # each job once, none twice, none left
     with ws.db() as session:
@@ -217,3 +220,21 @@ def test_a_child_that_dies_fails_its_job_with_a_clear_error(
         queue.stop()
     assert job.error == "The job's process ended unexpectedly (exit code 9)."
     assert json.loads(job.payload_json) == {"why": "test"}
+
+
+def test_stage_rows_show_where_a_job_is(ws: Workspace) -> None:
+    names = pipeline_stages("video", ws.settings)
+    assert "voice" not in names and names[0] == "probe"  # opt-in stages only when on
+    job = Job(kind="ingest_file", status="running", stage="transcribe", done=3.0, total=10.0)
+    rows = {row.name: row for row in stage_rows(job, "video", ws.settings)}
+    assert list(rows) == ["ingest", *names]
+    assert rows["ingest"].state == rows["fingerprint"].state == "done"
+    assert (rows["transcribe"].state, rows["transcribe"].percent) == ("running", 30)
+    assert rows["translate"].state == "waiting"
+    job.status = "failed"
+    assert stage_rows(job, "video", ws.settings)[3] == StageRow("transcribe", "failed")
+    job.status = "queued"  # queued again after a restart: nothing is running
+    assert {row.state for row in stage_rows(job, "video", ws.settings)} == {"waiting"}
+    assert [row.name for row in stage_rows(Job(kind="process"), "text", ws.settings)] == [
+        s.name for s in STAGES if "text" in s.kinds and not s.opt_in
+    ]
