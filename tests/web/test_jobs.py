@@ -20,7 +20,7 @@ from tolmach.pipeline.runner import STAGES
 from tolmach.store.db import open_db
 from tolmach.store.desk import Job
 from tolmach.web import jobs
-from tolmach.web.jobrun import JobProgress, run
+from tolmach.web.jobrun import JobProgress, handler, run
 from tolmach.web.jobs import MAX_ATTEMPTS, JobQueue, claim, recover
 from tolmach.web.jobview import StageRow, pipeline_stages, stage_rows
 from tolmach.workspace import Workspace
@@ -238,3 +238,8 @@ def test_stage_rows_show_where_a_job_is(ws: Workspace) -> None:
     assert [row.name for row in stage_rows(Job(kind="process"), "text", ws.settings)] == [
         s.name for s in STAGES if "text" in s.kinds and not s.opt_in
     ]
+
+
+def test_every_kind_names_a_handler_that_exists() -> None:
+    for kind in jobs.HANDLERS:
+        assert callable(handler(kind)), kind

@@ -16,7 +16,7 @@ running children (their jobs are queued again at the next start). ``web_job_work
 run at once (0: this server only queues). One server works a data folder's queue.
 
 Kinds of job map to a handler, named ``"module:function"`` in ``HANDLERS`` (a new kind is one
-line there, e.g. ``"edit": "tolmach.edits:run_job"``), with the signature
+line there), with the signature
 
     def handler(ws: Workspace, job_id: int, item_id: str | None, payload: dict[str, Any],
                 progress: tolmach.web.jobrun.JobProgress) -> None
@@ -59,6 +59,7 @@ HANDLERS: dict[str, str] = {
     "ingest_file": "tolmach.web.jobkinds:ingest_file",
     "ingest_url": "tolmach.web.jobkinds:ingest_url",
     "process": "tolmach.web.jobkinds:process",
+    "edit": "tolmach.edits:run_job",  # re-translate an edited segment, then process
 }
 MAX_ATTEMPTS = 3
 POLL_S = 1.0  # how often an idle worker looks for queued jobs
