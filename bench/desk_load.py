@@ -243,7 +243,9 @@ def main() -> None:
         ]
         searches = [f"/search?q={urllib.parse.quote(w)}" for w in words]
         paths = [p for s in searches for p in ("/items", s, f"/items/{real}")]
-        quiet = per_page(base, cookie, ["/items", searches[0], searches[2], f"/items/{real}"])
+        floor = "/api/me"  # signed in, nothing else: what every request costs
+        pages = [floor, "/items", searches[0], searches[2], f"/items/{real}"]
+        quiet = per_page(base, cookie, pages)
         print(table(["page (one request at a time)", "status", "median ms"], quiet))
         load = os.getloadavg()[0]
         alone = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
