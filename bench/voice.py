@@ -17,7 +17,7 @@ in the data folder given:
   words) aloud with ``narrate`` and times it (target < 20 s for 1,000 words).
 
     .venv/bin/python bench/voice.py --data-dir DATA [--item ID] [--words 1000] [--engine piper]
-        [--preset veryfast] [--skip-narration]
+        [--preset veryfast] [--skip-narration] [--as-audio]
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from _common import MODELS, REPO, machine, table, wer
 TATOEBA_EN = REPO.parent / "shared" / "data" / "mt" / "tatoeba" / "eng-rus"
 
 
-def stage_context(data_dir: Path, item: str | None, work: Path, engine: str, preset: str) -> Any:
-    """A voice StageContext for ``item`` (default: the newest item) from its stored outputs."""
+def stage_context(args: argparse.Namespace, work: Path) -> Any:
+    """A voice StageContext for ``--item`` (default: the newest item) from its stored outputs;
+    with ``--as-audio`` the item is taken for a voice message (its picture left out)."""
     from sqlalchemy import select
 
     from tolmach.config import Settings
@@ -47,20 +48,26 @@ def stage_context(data_dir: Path, item: str | None, work: Path, engine: str, pre
     from tolmach.workspace import Workspace
 
     settings = Settings(
-        data_dir=data_dir, voice_in_run=True, voice_engine=engine, render_preset=preset
+        data_dir=args.data_dir,
+        voice_in_run=True,
+        voice_engine=args.engine,
+        render_preset=args.preset,
     )
     ws = Workspace.open(settings)
     with ws.db() as session:
         row = (
-            queries.get_item(session, item)
-            if item
+            queries.get_item(session, args.item)
+            if args.item
             else session.scalars(select(Item).order_by(Item.created_at.desc())).first()
         )
         assert row is not None, "no item in that data folder"
         inputs = queries.current_outputs(session, row.id)
-        info = ItemInfo(
-            row.id, row.sha256, row.ext, row.kind, row.duration, json.loads(row.media_json)
-        )
+        media = json.loads(row.media_json)
+        kind = row.kind
+        if args.as_audio:
+            kind = "audio"
+            media["streams"] = [s for s in media["streams"] if s["codec_type"] == "audio"]
+        info = ItemInfo(row.id, row.sha256, row.ext, kind, row.duration, media)
     work.mkdir(parents=True, exist_ok=True)
     return StageContext(info, settings, ws.blobs, inputs, work)
 
@@ -121,7 +128,7 @@ def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
     from tolmach.voice.speech_text import for_speech
     from tolmach.voice.track import SPOKEN_DISCLOSURE
 
-    ctx = stage_context(args.data_dir, args.item, work / "stage", args.engine, args.preset)
+    ctx = stage_context(args, work / "stage")
     start = time.perf_counter()
     result = voice.run(ctx)
     wall = time.perf_counter() - start
@@ -180,12 +187,14 @@ def main() -> None:
     ap.add_argument("--engine", default="piper", choices=["piper", "espeak"])
     ap.add_argument("--preset", default="veryfast", help="x264 preset (render_preset)")
     ap.add_argument("--skip-narration", action="store_true")
+    ap.add_argument("--as-audio", action="store_true", help="take the item for a voice message")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rows = voice_case(args, Path(tmp))
         if not args.skip_narration:
             rows += narration_case(args, Path(tmp))
-    print(f"\n{args.engine}, x264 {args.preset}; {machine()}")
+    kind = "as a voice message, " if args.as_audio else ""
+    print(f"\n{args.engine}, {kind}x264 {args.preset}; {machine()}")
     print(table(["measure", "result", "target"], rows))
 
 
