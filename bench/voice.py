@@ -18,6 +18,11 @@ in the data folder given:
 
     .venv/bin/python bench/voice.py --data-dir DATA [--item ID] [--words 1000] [--engine piper]
         [--preset veryfast] [--skip-narration] [--as-audio]
+    .venv/bin/python bench/voice.py --sentences 120 --skip-narration
+
+``--sentences N`` replaces the item by a harder case for fitting: one segment per sentence
+(the first N seconds of bench/corpus/ru-10min.wav, each Russian sentence's time from the
+corpus manifest, its English from the Tatoeba test set), so each slot is one sentence long.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import MODELS, REPO, machine, table, wer
+from _common import MANIFEST, MODELS, REPO, WAV_10MIN, machine, need_corpus, table, wer
 
 TATOEBA_EN = REPO.parent / "shared" / "data" / "mt" / "tatoeba" / "eng-rus"
 
@@ -70,6 +75,51 @@ def stage_context(args: argparse.Namespace, work: Path) -> Any:
         info = ItemInfo(row.id, row.sha256, row.ext, kind, row.duration, media)
     work.mkdir(parents=True, exist_ok=True)
     return StageContext(info, settings, ws.blobs, inputs, work)
+
+
+def sentence_context(args: argparse.Namespace, work: Path) -> Any:
+    """A voice StageContext of one segment per sentence: the first ``--sentences`` seconds of
+    bench/corpus/ru-10min.wav (as a voice message) with each Russian sentence's slot from the
+    corpus manifest and its English from the Tatoeba test set (a person's translation)."""
+    from tolmach import media
+    from tolmach.config import Settings
+    from tolmach.models import EnglishSegment, Translation
+    from tolmach.pipeline.context import ItemInfo, StageContext, json_bytes
+    from tolmach.store.blobs import BlobStore
+
+    need_corpus(WAV_10MIN, MANIFEST)
+    seconds = args.sentences
+    clip = work / "sentences.m4a"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(WAV_10MIN), "-t", str(seconds),
+         "-c:a", "aac", str(clip)],
+        check=True,
+    )  # fmt: skip
+    rus = (TATOEBA_EN / "tatoeba-test-v2021-08-07.rus").read_text().splitlines()
+    eng = (TATOEBA_EN / "tatoeba-test-v2021-08-07.eng").read_text().splitlines()
+    english = dict(zip(rus, eng, strict=True))
+    utterances = json.loads(MANIFEST.read_text())["utterances"]
+    segments = tuple(
+        EnglishSegment(n, u["start"], u["end"], english[u["text"]])
+        for n, u in enumerate(x for x in utterances if x["end"] <= seconds and x["text"] in english)
+    )
+    settings = Settings(
+        data_dir=work / "data",
+        voice_in_run=True,
+        voice_engine=args.engine,
+        render_preset=args.preset,
+    )
+    blobs = BlobStore(settings.blob_dir)
+    translation = Translation("ru", segments, "tatoeba", "human")
+    inputs = {
+        "original": blobs.put_file(clip)[0],
+        "translation.json": blobs.put_bytes(json_bytes(translation.to_dict()))[0],
+        "english.srt": blobs.put_bytes(b"")[0],
+    }
+    facts = media.probe(clip)
+    item = ItemInfo("sentences", inputs["original"], "m4a", "audio", facts["duration"], facts)
+    work.mkdir(parents=True, exist_ok=True)
+    return StageContext(item, settings, blobs, inputs, work)
 
 
 def loudness(path: Path) -> tuple[float, float]:
@@ -128,7 +178,10 @@ def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
     from tolmach.voice.speech_text import for_speech
     from tolmach.voice.track import SPOKEN_DISCLOSURE
 
-    ctx = stage_context(args, work / "stage")
+    if args.sentences:
+        ctx = sentence_context(args, work / "stage")
+    else:
+        ctx = stage_context(args, work / "stage")
     start = time.perf_counter()
     result = voice.run(ctx)
     wall = time.perf_counter() - start
@@ -181,14 +234,19 @@ def narration_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data-dir", type=Path, required=True)
+    ap.add_argument("--data-dir", type=Path, help="a data folder with a processed item")
     ap.add_argument("--item", default=None)
     ap.add_argument("--words", type=int, default=1000)
     ap.add_argument("--engine", default="piper", choices=["piper", "espeak"])
     ap.add_argument("--preset", default="veryfast", help="x264 preset (render_preset)")
     ap.add_argument("--skip-narration", action="store_true")
     ap.add_argument("--as-audio", action="store_true", help="take the item for a voice message")
+    ap.add_argument(
+        "--sentences", type=float, default=0, help="seconds of the corpus, a segment a sentence"
+    )
     args = ap.parse_args()
+    if args.data_dir is None and not args.sentences:
+        ap.error("give --data-dir (an item) or --sentences SECONDS")
     with tempfile.TemporaryDirectory() as tmp:
         rows = voice_case(args, Path(tmp))
         if not args.skip_narration:
