@@ -26,7 +26,7 @@ from tolmach.analysis import lexicon, polarity, stance, topics
 # cosine 0.84 or more (the rule before) was right for 78% of 63 quotes.
 EMBED_GAP = 0.02
 # Margin (complaint minus affirmation similarity to the stance examples) that overrides a
-# topic's default stance for a clause no stance rule fires on.
+# topic's default stance for a clause no stance rule fires on, or a weak affirmation.
 STANCE_MARGIN = 0.01
 # Added to that margin for a statement that is otherwise a grievance, taken off for one that
 # apologises, explains, denies or affirms (on the labelled pairs the rules were written
