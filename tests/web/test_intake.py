@@ -400,3 +400,25 @@ def test_only_the_api_is_in_the_schema(tmp_path: Path) -> None:
     assert body["schema"]["required"] == ["file"]
     assert {"/api/items/url", "/api/jobs", "/api/jobs/{job_id}"} <= set(paths)
     assert not [p for p in paths if not p.startswith("/api/")]
+
+
+def test_the_upload_script_gets_its_job_as_json(tmp_path: Path, media: MediaFactory) -> None:
+    clip = media.speech_video()
+    with desk(tmp_path / "data", web_job_workers=0) as client:
+        csrf = sign_in(client, "editor")
+        page = client.get("/intake").text
+        assert '<script src="/static/intake.js" defer></script>' in page
+        assert client.get("/static/intake.js").status_code == 200
+        r = client.post(
+            "/intake/upload",
+            files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+            headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        )
+        assert r.status_code == 202 and r.json()["url"] == f"/jobs/{r.json()['id']}"
+        r = client.post(
+            "/intake/upload",
+            files={"file": ("x.mp4", b"not media", "video/mp4")},
+            headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+        )
+        assert r.status_code == 400 and "x.mp4 is not a video or audio file" in r.json()["error"]
+        assert r.json()["hint"] and len(uploads(client)) == 1

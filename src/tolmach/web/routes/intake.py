@@ -48,8 +48,12 @@ async def _upload_job(request: Request, who: Viewer) -> Job:
     form_read = who.via == "cookie" and not request.headers.get("x-csrf-token")
     upload = await receive_upload(request, desk.settings, form_read)
     payload = {"upload": upload.path.name, "name": upload.name, "size": upload.size, "by": who.name}
-    with desk.ws.db.begin() as session:
-        job: Job = desk.jobs.submit(session, "ingest_file", payload=payload, by=who.name)
+    try:
+        with desk.ws.db.begin() as session:
+            job: Job = desk.jobs.submit(session, "ingest_file", payload=payload, by=who.name)
+    except BaseException:  # no job will ever take the file
+        upload.path.unlink(missing_ok=True)
+        raise
     return job
 
 
