@@ -24,7 +24,7 @@ from conftest import MediaFactory
 from tolmach.config import Settings
 from tolmach.pipeline.runner import STAGES
 from tolmach.store.desk import Job
-from tolmach.store.tables import Capture, Item, StageRun
+from tolmach.store.tables import Capture, Event, Item, StageRun
 from tolmach.web import auth
 from tolmach.web.app import create_app
 from tolmach.workspace import Workspace
@@ -128,8 +128,12 @@ def test_an_uploaded_clip_is_ingested_and_processed(
             item = session.get(Item, item_id)
             assert item is not None and item.status == "processed"
             capture = session.scalars(select(Capture).where(Capture.item_id == item_id)).one()
-            assert capture.source == name
-            assert capture.kind == "file"
+            assert capture.source == name and capture.kind == "file"
+            assert capture.operator == "editor"  # who uploaded it, in the custody log too
+            actors = session.scalars(
+                select(Event.actor).where(Event.item_id == item_id, Event.kind == "captured")
+            ).all()
+            assert actors == ["editor"]
             done = session.scalars(
                 select(StageRun.stage).where(StageRun.item_id == item_id, StageRun.status == "done")
             ).all()

@@ -1,8 +1,9 @@
 """The desk's own kinds of job: bring in an uploaded file or a URL, and process an item.
 
-Handlers as :mod:`tolmach.web.jobs` describes them. An ingest handler records its item on the
-job as soon as it exists, so a run interrupted after the capture goes straight to processing
-when it runs again instead of capturing twice.
+Handlers as :mod:`tolmach.web.jobs` describes them. The person who submitted a capture is its
+operator (in the capture record, its row and the custody entry). An ingest handler records
+its item on the job as soon as it exists, so a run interrupted after the capture goes
+straight to processing when it runs again instead of capturing twice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tolmach.config import Settings
 from tolmach.errors import InputError, TolmachError
 from tolmach.pipeline.ingest import (
     CaptureRow,
@@ -26,17 +28,23 @@ from tolmach.web.jobrun import JobProgress
 from tolmach.workspace import Workspace
 
 
+def operated_by(settings: Settings, payload: dict[str, Any]) -> Settings:
+    """``settings`` with the person who submitted the job as the operator."""
+    by = str(payload.get("by") or "")
+    return settings.model_copy(update={"operator": by}) if by else settings
+
+
 def ingest_upload(
-    ws: Workspace, path: Path, name: str, by: str, on_progress: Progress | None = None
+    ws: Workspace, path: Path, name: str, settings: Settings, on_progress: Progress | None = None
 ) -> Ingested:
     """Store an uploaded file as an item; ``name`` (the browser's file name) is kept as data."""
-    facts = check_media(path, ws.settings)
+    facts = check_media(path, settings)
     sha, size = ws.blobs.put_file(path, on_progress)
     captured = datetime.now(UTC)
-    source = {"kind": "upload", "name": name, "uploaded_by": by}
-    record = capture_record(ws.settings, sha, size, captured, source, facts)
+    source = {"kind": "upload", "name": name}
+    record = capture_record(settings, sha, size, captured, source, facts)
     row = CaptureRow(source=name, ext=safe_ext(name))
-    return store_capture(ws.db, ws.blobs, ws.settings, record, captured, row)
+    return store_capture(ws.db, ws.blobs, settings, record, captured, row)
 
 
 def ingest_file(
@@ -51,9 +59,8 @@ def ingest_file(
     if item_id is None:
         try:
             progress("ingest", "start", 0, 1)
-            got = ingest_upload(
-                ws, path, str(payload["name"]), str(payload.get("by", "")), progress.bytes("ingest")
-            )
+            settings = operated_by(ws.settings, payload)
+            got = ingest_upload(ws, path, str(payload["name"]), settings, progress.bytes("ingest"))
         except TolmachError:
             path.unlink(missing_ok=True)
             raise
@@ -71,10 +78,14 @@ def ingest_url(
     payload: dict[str, Any],
     progress: JobProgress,
 ) -> None:
-    """payload: ``url``."""
+    """payload: ``url``, ``by``."""
+    from tolmach.capture.url import capture_url  # the capture stack loads only for URLs
+
     if item_id is None:
         progress("capture", "start", 0, 1)
-        item_id = ws.ingest_url(str(payload["url"]), progress.bytes("capture")).item_id
+        settings = operated_by(ws.settings, payload)
+        got = capture_url(ws.db, ws.blobs, settings, str(payload["url"]), progress.bytes("capture"))
+        item_id = got.item_id
         progress.item(item_id)
         progress("capture", "done", 1, 1)
     ws.process(item_id, progress)

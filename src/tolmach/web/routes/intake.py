@@ -59,7 +59,7 @@ async def _upload_job(request: Request, who: Viewer) -> Job:
 
 def _url_job(request: Request, session: Session, url: str, who: Viewer) -> Job:
     job: Job = get_desk(request).jobs.submit(
-        session, "ingest_url", payload={"url": check_url(url)}, by=who.name
+        session, "ingest_url", payload={"url": check_url(url), "by": who.name}, by=who.name
     )
     return job
 
