@@ -88,6 +88,7 @@ def sentence_context(args: argparse.Namespace, work: Path) -> Any:
     from tolmach.store.blobs import BlobStore
 
     need_corpus(WAV_10MIN, MANIFEST)
+    work.mkdir(parents=True, exist_ok=True)
     seconds = args.sentences
     clip = work / "sentences.m4a"
     subprocess.run(
@@ -118,7 +119,6 @@ def sentence_context(args: argparse.Namespace, work: Path) -> Any:
     }
     facts = media.probe(clip)
     item = ItemInfo("sentences", inputs["original"], "m4a", "audio", facts["duration"], facts)
-    work.mkdir(parents=True, exist_ok=True)
     return StageContext(item, settings, blobs, inputs, work)
 
 
