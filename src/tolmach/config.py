@@ -165,7 +165,9 @@ class Settings(BaseSettings):
     web_login_window_s: float = Field(
         900.0, description="The window of `web_login_attempts`, in seconds."
     )
-    web_job_workers: int = Field(1, description="Jobs the desk runs at once.")
+    web_job_workers: int = Field(
+        1, description="Jobs the desk runs at once (0: it only queues them)."
+    )
     web_job_nice: int = Field(
         10, description="Niceness of job processes, so that pages stay fast while jobs run."
     )
