@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import SessionTransaction
 
+from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
+from tolmach.store.desk import Note
 from tolmach.workspace import Workspace
+from web.conftest import bearer
 
 
 def ws_outputs(ws: Workspace, item_id: str) -> dict[str, str]:
@@ -41,3 +48,28 @@ def test_processed_store_fixture_is_real(item_client: tuple[TestClient, str]) ->
     outputs = ws_outputs(ws, item_id)
     for name in ("transcript.json", "translation.json", "english.srt", "analysis.json"):
         assert name in outputs
+
+
+def test_a_change_is_committed_before_the_response_is_sent(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A commit that fails must turn into an error response, never a success followed by a
+    lost change (a route's session ends before its response goes out)."""
+    ws = app_client.app.state.desk.ws  # type: ignore[attr-defined]
+    statement = tmp_path / "statement.txt"
+    statement.write_text("Нам не выплатили обещанные деньги.", encoding="utf-8")
+    item_id = ingest_text(ws.db, ws.blobs, ws.settings, statement, "ru").item_id
+    client = TestClient(app_client.app, raise_server_exceptions=False)
+    headers = bearer(client, "editor")
+    commit = SessionTransaction.commit
+
+    def refuse_notes(self: SessionTransaction, _to_root: bool = False) -> None:
+        if any(isinstance(row, Note) for row in list(self.session.identity_map.values())):
+            raise RuntimeError("disk full")
+        commit(self, _to_root)
+
+    monkeypatch.setattr(SessionTransaction, "commit", refuse_notes)
+    r = client.post(f"/api/items/{item_id}/notes", json={"text": "Seen."}, headers=headers)
+    assert r.status_code == 500
+    with ws.db() as session:
+        assert session.scalars(select(Note)).all() == []

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -78,6 +78,12 @@ def db(request: Request) -> Iterator[Session]:
     """A database session for one request, committed when the route returns without error."""
     with get_desk(request).ws.db.begin() as session:
         yield session
+
+
+# A request's session, committed when the route function returns, before the response is
+# sent: a client that follows a redirect, or a commit that fails, never sees a stale "done".
+SESSION = Depends(db, scope="function")  # as a default: ``session: Session = SESSION``
+DB = Annotated[Session, SESSION]  # as an annotation: ``session: DB``
 
 
 def viewer(request: Request) -> Viewer:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from tolmach import connections
-from tolmach.web.deps import Viewer, db, get_desk, render, require
+from tolmach.web.deps import SESSION, Viewer, get_desk, render, require
 from tolmach.web.routes.review import is_htmx
 
 router = APIRouter()
@@ -85,15 +85,13 @@ def api_confirm_link(
 
 
 @router.get("/entities", include_in_schema=False)
-def entity_index(
-    request: Request, who: Viewer = VIEWER, session: Session = Depends(db)
-) -> Response:
+def entity_index(request: Request, who: Viewer = VIEWER, session: Session = SESSION) -> Response:
     return render(request, "connections/entities.html", {"entities": connections.index(session)})
 
 
 @router.get("/entities/{kind}/{name:path}", include_in_schema=False)
 def entity_page(
-    request: Request, kind: str, name: str, who: Viewer = VIEWER, session: Session = Depends(db)
+    request: Request, kind: str, name: str, who: Viewer = VIEWER, session: Session = SESSION
 ) -> Response:
     ctx = {"kind": kind, "name": name, "mentions": connections.timeline(session, kind, name)}
     return render(request, "connections/entity.html", ctx)
@@ -107,7 +105,7 @@ def api_links(request: Request, item_id: str, who: Viewer = VIEWER) -> dict[str,
 
 @router.get("/api/entities/{kind}/{name:path}")
 def api_entity(
-    kind: str, name: str, who: Viewer = VIEWER, session: Session = Depends(db)
+    kind: str, name: str, who: Viewer = VIEWER, session: Session = SESSION
 ) -> dict[str, Any]:
     """Every item that names the entity, in capture order, with its first mention."""
     return {"kind": kind, "name": name, "mentions": connections.timeline(session, kind, name)}

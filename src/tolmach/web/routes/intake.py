@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from tolmach.errors import NotFoundError
 from tolmach.store.desk import Job
-from tolmach.web.deps import Viewer, db, get_desk, render, require
+from tolmach.web.deps import DB, Viewer, get_desk, render, require
 from tolmach.web.incoming import LimitedRoute, check_url, receive_upload
 from tolmach.web.jobview import FINISHED, item_kind, job_json, source_of, stage_rows
 
@@ -27,7 +27,6 @@ router = APIRouter()
 uploading = APIRouter(route_class=LimitedRoute)  # bodies over the upload limit are refused
 Editor = Annotated[Viewer, Depends(require("editor"))]
 Reader = Annotated[Viewer, Depends(require("viewer"))]
-DB = Annotated[Session, Depends(db)]
 RECENT = 100
 
 

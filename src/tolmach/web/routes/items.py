@@ -29,13 +29,12 @@ from tolmach.errors import InputError, NotFoundError
 from tolmach.review import words as review_words
 from tolmach.store.desk import REVIEW_STATUSES, Job
 from tolmach.web import itemviews
-from tolmach.web.deps import Viewer, db, get_desk, render, require
+from tolmach.web.deps import DB, Viewer, get_desk, render, require
 from tolmach.web.itemviews import FLAG_HINTS, clock
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(require("viewer"))]
 Editor = Annotated[Viewer, Depends(require("editor"))]
-DB = Annotated[Session, Depends(db)]
 TRACKS = ("source", "english")
 
 

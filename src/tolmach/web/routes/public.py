@@ -23,7 +23,7 @@ from tolmach import publish, review
 from tolmach.bundle import export_bundle
 from tolmach.errors import NotFoundError
 from tolmach.store import queries
-from tolmach.web.deps import Viewer, db, get_desk, public, render, require
+from tolmach.web.deps import SESSION, Viewer, get_desk, public, render, require
 from tolmach.web.routes.review import after_change
 
 router = APIRouter()
@@ -46,7 +46,7 @@ def _shown(request: Request, session: Session, item_id: str) -> dict[str, Any]:
 
 @router.post("/items/{item_id}/publish", include_in_schema=False)
 def publish_item(
-    request: Request, item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)
+    request: Request, item_id: str, who: Viewer = EDITOR, session: Session = SESSION
 ) -> Response:
     row = publish.publish(session, item_id, who.name)
     return after_change(request, session, row.item_id)
@@ -54,42 +54,42 @@ def publish_item(
 
 @router.post("/items/{item_id}/unpublish", include_in_schema=False)
 def unpublish_item(
-    request: Request, item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)
+    request: Request, item_id: str, who: Viewer = EDITOR, session: Session = SESSION
 ) -> Response:
     row = publish.unpublish(session, item_id, who.name)
     return after_change(request, session, row.item_id)
 
 
 @router.post("/api/items/{item_id}/publish")
-def api_publish(item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)) -> Any:
+def api_publish(item_id: str, who: Viewer = EDITOR, session: Session = SESSION) -> Any:
     """Publish the item: its public page, media and English subtitles become visible to all."""
     row = publish.publish(session, item_id, who.name)
     return review.state(session, row.item_id)
 
 
 @router.post("/api/items/{item_id}/unpublish")
-def api_unpublish(item_id: str, who: Viewer = EDITOR, session: Session = Depends(db)) -> Any:
+def api_unpublish(item_id: str, who: Viewer = EDITOR, session: Session = SESSION) -> Any:
     """Take the item off the public side again."""
     row = publish.unpublish(session, item_id, who.name)
     return review.state(session, row.item_id)
 
 
 @router.get("/published", include_in_schema=False, dependencies=[public])
-def published(request: Request, session: Session = Depends(db)) -> Response:
+def published(request: Request, session: Session = SESSION) -> Response:
     blobs = get_desk(request).ws.blobs
     items = [publish.public_item(session, blobs, i) for i in publish.published_ids(session)]
     return render(request, "public/list.html", {"items": [i for i in items if i]})
 
 
 @router.get("/p/{item_id}", include_in_schema=False, dependencies=[public])
-def public_page(request: Request, item_id: str, session: Session = Depends(db)) -> Response:
+def public_page(request: Request, item_id: str, session: Session = SESSION) -> Response:
     shown = _shown(request, session, item_id)
     jsonld = publish.claim_review(shown, base_url(request))
     return render(request, "public/item.html", {"shown": shown, "jsonld": jsonld})
 
 
 @router.get("/p/{item_id}/media", include_in_schema=False, dependencies=[public])
-def public_media(request: Request, item_id: str, session: Session = Depends(db)) -> Response:
+def public_media(request: Request, item_id: str, session: Session = SESSION) -> Response:
     shown = _shown(request, session, item_id)
     if shown["kind"] == "text":
         raise NotFoundError("This item is text: it has no media.")
@@ -98,7 +98,7 @@ def public_media(request: Request, item_id: str, session: Session = Depends(db))
 
 
 @router.get("/p/{item_id}/english.vtt", include_in_schema=False, dependencies=[public])
-def public_subtitles(request: Request, item_id: str, session: Session = Depends(db)) -> Response:
+def public_subtitles(request: Request, item_id: str, session: Session = SESSION) -> Response:
     shown = _shown(request, session, item_id)
     if not shown["english_vtt"]:
         raise NotFoundError("This item has no English subtitles.")
@@ -107,7 +107,7 @@ def public_subtitles(request: Request, item_id: str, session: Session = Depends(
 
 
 @router.get("/feed.atom", include_in_schema=False, dependencies=[public])
-def feed(request: Request, session: Session = Depends(db)) -> Response:
+def feed(request: Request, session: Session = SESSION) -> Response:
     blobs = get_desk(request).ws.blobs
     ids = publish.published_ids(session)[:FEED_SIZE]
     items = [i for i in (publish.public_item(session, blobs, x) for x in ids) if i]

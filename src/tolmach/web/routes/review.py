@@ -18,7 +18,7 @@ from starlette.responses import Response
 from tolmach import publish, review
 from tolmach.store import queries
 from tolmach.store.desk import REVIEW_STATUSES
-from tolmach.web.deps import Viewer, db, render, require
+from tolmach.web.deps import SESSION, Viewer, render, require
 
 router = APIRouter()
 VIEWER = Depends(require("viewer"))
@@ -71,7 +71,7 @@ def review_panel(
     request: Request,
     item_id: str,
     who: Viewer = VIEWER,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> Response:
     return panel(request, session, item_id)
 
@@ -83,7 +83,7 @@ def change_status(
     status: str = Form(""),
     note: str = Form(""),
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> Response:
     row = review.set_status(session, item_id, status, note, who.name)
     return after_change(request, session, row.item_id)
@@ -95,7 +95,7 @@ def assign(
     item_id: str,
     assignee: str = Form(""),
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> Response:
     row = review.assign(session, item_id, assignee, who.name)
     return after_change(request, session, row.item_id)
@@ -107,16 +107,14 @@ def add_note(
     item_id: str,
     text: str = Form(""),
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> Response:
     noted = review.add_note(session, item_id, text, who.name)
     return after_change(request, session, noted.item_id)
 
 
 @router.get("/api/items/{item_id}/review")
-def api_review(
-    item_id: str, who: Viewer = VIEWER, session: Session = Depends(db)
-) -> dict[str, Any]:
+def api_review(item_id: str, who: Viewer = VIEWER, session: Session = SESSION) -> dict[str, Any]:
     """The item's review status, assignee, publication and notes."""
     return review.state(session, item_id)
 
@@ -126,7 +124,7 @@ def api_status(
     item_id: str,
     change: StatusChange,
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> dict[str, Any]:
     """Change the item's status; ``note`` (why) is required."""
     row = review.set_status(session, item_id, change.status, change.note, who.name)
@@ -138,7 +136,7 @@ def api_assign(
     item_id: str,
     change: Assignment,
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> dict[str, Any]:
     """Assign the item to an account (or to nobody with an empty name)."""
     row = review.assign(session, item_id, change.assignee, who.name)
@@ -150,7 +148,7 @@ def api_note(
     item_id: str,
     note: NewNote,
     who: Viewer = EDITOR,
-    session: Session = Depends(db),
+    session: Session = SESSION,
 ) -> dict[str, Any]:
     """Add a note to the item."""
     noted = review.add_note(session, item_id, note.text, who.name)
@@ -159,7 +157,7 @@ def api_note(
 
 @router.get("/api/items/{item_id}/history")
 def api_history(
-    item_id: str, who: Viewer = VIEWER, session: Session = Depends(db)
+    item_id: str, who: Viewer = VIEWER, session: Session = SESSION
 ) -> list[dict[str, Any]]:
     """Every custody entry of the item, oldest first."""
     return review.history(session, queries.get_item(session, item_id).id)
