@@ -73,3 +73,13 @@ def test_a_change_is_committed_before_the_response_is_sent(
     assert r.status_code == 500
     with ws.db() as session:
         assert session.scalars(select(Note)).all() == []
+
+
+def test_htmx_gets_error_fragments_and_a_sign_in_redirect(app_client: TestClient) -> None:
+    hx = {"HX-Request": "true"}
+    r = app_client.get("/items", headers=hx, follow_redirects=False)
+    assert r.status_code == 401 and r.headers["HX-Redirect"] == "/login?next=/items"
+    r = app_client.get("/no/such/page", headers=hx)
+    assert r.status_code == 404 and "data-error" in r.text and "<html" not in r.text
+    page = app_client.get("/no/such/page")
+    assert 'id="flash"' in page.text and "<html" in page.text

@@ -41,10 +41,17 @@ def _wants_json(request: Request) -> bool:
     )
 
 
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request", "").lower() == "true"
+
+
 def _error(request: Request, status: int, message: str, hint: str = "") -> Response:
+    """The error as JSON for the API, as a small fragment for htmx (desk.js shows it above
+    the page), or as a page."""
     if _wants_json(request):
         return JSONResponse({"error": message, "hint": hint}, status_code=status)
-    return render(request, "error.html", {"message": message, "hint": hint}, status)
+    template = "error_fragment.html" if _is_htmx(request) else "error.html"
+    return render(request, template, {"message": message, "hint": hint}, status)
 
 
 def _status_of(exc: TolmachError) -> int:
@@ -98,7 +105,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def _auth(request: Request, exc: AuthRequired) -> Response:
         if _wants_json(request):
             return JSONResponse({"error": "Sign in first."}, status_code=401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        to_login = f"/login?next={request.url.path}"
+        if _is_htmx(request):  # a whole-page visit, not a sign-in form inside a panel
+            return Response(status_code=401, headers={"HX-Redirect": to_login})
+        return RedirectResponse(to_login, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:

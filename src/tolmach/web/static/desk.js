@@ -13,6 +13,28 @@
     }
   });
 
+  // Any other refused htmx request (a forbidden action, a missing note, an expired form):
+  // its message goes into the alert box above the page instead of vanishing. The answer is
+  // parsed and only its text is shown.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var box = document.getElementById("flash");
+    if (!box || !xhr || xhr.getResponseHeader("X-Desk-Fragment") === "1") {
+      return;
+    }
+    var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var found = doc.querySelector("[data-error]");
+    box.textContent = found ? found.textContent.trim() : "The desk could not do that (" + xhr.status + ").";
+    box.hidden = false;
+    box.scrollIntoView({ block: "nearest" });
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var box = document.getElementById("flash");
+    if (box && evt.detail.successful) {
+      box.hidden = true;
+    }
+  });
+
   // The transcript beside a player: the line being spoken is highlighted as it plays, a click
   // on a line seeks there, and ?t=SECONDS in the page's address seeks on load.
   function player() {
