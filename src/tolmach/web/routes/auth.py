@@ -21,13 +21,12 @@ from starlette.responses import Response
 
 from tolmach.errors import InputError
 from tolmach.web import auth
-from tolmach.web.deps import COOKIE, Viewer, anyone, db, get_desk, render, require
+from tolmach.web.deps import COOKIE, DB, Viewer, anyone, get_desk, render, require
 
 router = APIRouter()
 LOGIN_COOKIE = "tolmach_login"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 HTML: dict[str, Any] = {"include_in_schema": False}
-DB = Annotated[Session, Depends(db, scope="function")]  # committed before the response
 Anyone = Annotated[Viewer, Depends(anyone)]
 SignedIn = Annotated[Viewer, Depends(require("viewer"))]
 Admin = Annotated[Viewer, Depends(require("admin"))]
