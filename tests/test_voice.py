@@ -1,7 +1,8 @@
 """The voice stage with the real Piper and espeak-ng engines, ffmpeg and c2pa.
 
-The main clip has a steady 1 kHz tone as its original sound, so that the ducking can be
+The main clip has a steady 13 kHz tone as its original sound, so that the ducking can be
 measured in the output: the tone's level where the voice speaks against where it does not.
+(Piper's voice, at 22.05 kHz, has nothing above 11 kHz to blur the measure.)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tolmach.store.blobs import BlobStore
 from tolmach.voice import audio, provenance
 from voice_helpers import decode, loudness
 
+TONE_HZ = 13_000
 AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SEGMENTS = (
     (0.5, 3.0, "The 96th regiment has no water."),
@@ -36,13 +38,19 @@ SRT = "1\n00:00:00,500 --> 00:00:03,000\nThe 96th regiment has no water.\n\n"
 
 
 def make_ctx(
-    tmp: Path, original: Path, segments: tuple[tuple[float, float, str], ...], **settings: Any
+    tmp: Path,
+    original: Path,
+    segments: tuple[tuple[float, float, str], ...],
+    reviewed: bool = False,
+    **settings: Any,
 ) -> StageContext:
     s = Settings(data_dir=tmp / "data", voice_in_run=True, render_preset="ultrafast", **settings)
     blobs = BlobStore(s.blob_dir)
     facts = media.probe(original)
     sha, _ = blobs.put_file(original)
-    segs = tuple(EnglishSegment(n, a, b, text) for n, (a, b, text) in enumerate(segments))
+    segs = tuple(
+        EnglishSegment(n, a, b, text, reviewed=reviewed) for n, (a, b, text) in enumerate(segments)
+    )
     translation = Translation("ru", segs, "llama", "gemma3-270m")
     inputs = {
         "original": sha,
@@ -57,7 +65,7 @@ def make_ctx(
 
 def tone_video(path: Path, seconds: float = 9.0) -> Path:
     ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=640x360:r=25:d={seconds}",
-           "-f", "lavfi", "-i", f"sine=f=1000:r=48000:d={seconds},volume=0.1",
+           "-f", "lavfi", "-i", f"sine=f={TONE_HZ}:r=48000:d={seconds},volume=0.1",
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
            "-b:a", "192k", str(path))  # fmt: skip
     return path
@@ -89,10 +97,12 @@ def report(result: StageResult) -> dict[str, Any]:
 
 
 def tone_level(samples: np.ndarray, a: float, b: float) -> float:
-    """Amplitude of the 1 kHz tone between a and b seconds (48 kHz mono)."""
+    """Amplitude of the tone between a and b seconds (48 kHz mono)."""
     part = samples[int(a * audio.RATE) : int(b * audio.RATE)]
     t = np.arange(len(part)) / audio.RATE
-    return float(np.hypot(part @ np.sin(2 * np.pi * 1000 * t), part @ np.cos(2 * np.pi * 1000 * t)))
+    return float(
+        np.hypot(part @ np.sin(2 * np.pi * TONE_HZ * t), part @ np.cos(2 * np.pi * TONE_HZ * t))
+    )
 
 
 def gray(path: Path, at: float) -> np.ndarray:
@@ -147,7 +157,7 @@ def test_original_is_ducked_under_the_voice_not_removed(made: dict[str, Any]) ->
     quiet_from = lead + second["start"] + second["length"] + 0.4
     unvoiced = tone_level(mixed, quiet_from, quiet_from + 0.8)
     ratio_db = 20 * np.log10(voiced / unvoiced)
-    assert ratio_db == pytest.approx(audio.DUCK_DB, abs=3.0)
+    assert ratio_db == pytest.approx(audio.DUCK_DB, abs=1.0)
     assert voiced > 0  # still there
 
 
@@ -278,3 +288,14 @@ def test_audio_only_item_gets_the_dark_background_and_the_labels(tmp_path: Path)
     assert float(info["format"]["duration"]) == pytest.approx(seconds + lead, abs=0.15)
     frame = gray(clip, lead + 4.0)
     assert frame[10:40, 560:630].mean() > frame[300:360, 200:440].mean() + 20  # the corner label
+
+
+@pytest.mark.slow
+def test_a_reviewed_translation_is_disclosed_as_reviewed(tmp_path: Path) -> None:
+    original = tone_video(tmp_path / "o.mp4", seconds=3.0)
+    result = voice.run(make_ctx(tmp_path, original, SEGMENTS[:1], True, voice_engine="espeak"))
+    tags = ffprobe(files(result)["english-voice.mp4"])["format"]["tags"]
+    assert tags["comment"] == (
+        "AI-generated English voice (espeak-ng en-us); machine translation, reviewed by a person"
+    )
+    assert report(result)["disclosure"]["text"] == tags["comment"]

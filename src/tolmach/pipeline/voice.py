@@ -47,19 +47,24 @@ def run(ctx: StageContext) -> StageResult:
     engine = load_tts(s)
     log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
     track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress)
-    statement = disclose.statement(engine.engine, engine.voice)
+    label = render.label_text(translation)
+    note = disclose.translation_note(label == ass.LABEL_REVIEWED)
+    statement = disclose.statement(engine.engine, engine.voice, note)
     clock.lap("speech")
 
     work = ctx.work_dir
     raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
-    voice_lufs = audio.normalise(raw_voice, work / "voiceover.wav", s.voice_loudness, 1)
+    even_voice = audio.compress(raw_voice, work / "voice-even.wav")
+    voice_lufs = audio.normalise(even_voice, work / "voiceover.wav", s.voice_loudness, 1)
     original = ctx.path("original") if src.audio else None
-    mixed = audio.mix(original, raw_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav")
+    mixed = audio.mix(
+        original, even_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav"
+    )
     mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
     clock.lap("mix")
     unsigned = work / "unsigned.mp4"
-    detail = f"{disclose.voice_name(engine.engine, engine.voice)} · machine translation"
-    _encode(ctx, src, track, render.label_text(translation), statement, detail, unsigned)
+    detail = f"{disclose.voice_name(engine.engine, engine.voice)} · {note}"
+    _encode(ctx, src, track, label, statement, detail, unsigned)
     clock.lap("encode")
     signed = provenance.Signed(unsigned, False, warning=provenance.UNSIGNED)
     if signer is not None:
@@ -69,6 +74,7 @@ def run(ctx: StageContext) -> StageResult:
             disclose.voice_name(engine.engine, engine.voice),
             f"{translation.engine} {translation.model}".strip(),
             translation.source_language or "und",
+            note,
         )
         dest = work / "english-voice.mp4"
         provenance.sign(definition, signer, unsigned, dest, "video/mp4")

@@ -8,8 +8,9 @@ so the original is lowered by ``DUCK_DB`` over those spans (with short ramps) an
 elsewhere. The original is never removed: the soldier's own voice stays audible under the
 English, which is what a viewer needs to trust a voice-over.
 
-Loudness: measured (EBU R128, ffmpeg's ``ebur128``), brought to the target by a
-compressor, a gain and a peak limiter, measured again and corrected (see ``normalise``).
+Loudness: the voice is compressed before mixing (``compress``); the result is measured (EBU
+R128, ffmpeg's ``ebur128``), brought to the target by a gain and a peak limiter, measured again
+and corrected (see ``normalise``).
 """
 
 from __future__ import annotations
@@ -143,33 +144,41 @@ def _read(proc: subprocess.Popen[bytes], frames: int, channels: int) -> Samples:
     return samples.reshape(-1, channels) if channels > 1 else samples
 
 
+def compress(source: Path, dest: Path) -> Path:
+    """The voice evened out (3:1 above -18 dBFS) at 48 kHz, before it is mixed: Piper speaks
+    every sentence up to full scale, about 20 dB above its loudness."""
+    _ffmpeg(
+        ["-i", safe_path(source), "-filter:a", f"aresample={RATE},{COMPRESSOR}"],
+        ["-c:a", "pcm_s16le", safe_path(dest)],
+        "compressing the voice",
+    )
+    return dest
+
+
 def normalise(source: Path, dest: Path, target: float, channels: int) -> float:
     """``source`` at ``target`` LUFS integrated into ``dest`` (48 kHz WAV); the loudness reached.
 
-    A gentle compressor first; then a gain and a peak limiter, measured and the gain corrected
-    until within ``TOLERANCE`` (at most ``PASSES`` passes; the limiter takes a little of the
-    gain back). ``loudnorm`` alone cannot do it: synthetic speech peaks at full scale about
-    20 dB above its loudness, so its linear mode is refused and its dynamic mode lands 1-2 LU
-    short.
+    A gain and a peak limiter, measured and the gain corrected until within ``TOLERANCE`` (at
+    most ``PASSES`` passes; the limiter takes a little of the gain back). ``loudnorm`` alone
+    cannot do it for synthetic speech, whose peaks sit about 20 dB above its loudness: its
+    linear mode is refused and its dynamic mode lands 1-2 LU short.
     """
-    compressed = dest.with_name(f"{dest.stem}.compressed.wav")
-    _ffmpeg(
-        ["-i", safe_path(source), "-filter:a", f"aresample={RATE},{COMPRESSOR}"],
-        ["-ac", str(channels), "-c:a", "pcm_s16le", safe_path(compressed)],
-        "compressing the voice-over",
-    )
-    gain = target - integrated(compressed)
+    gain = target - integrated(source)
     for _ in range(PASSES):
         _ffmpeg(
-            ["-i", safe_path(compressed), "-filter:a", f"volume={gain:.2f}dB,{LIMITER}"],
-            ["-c:a", "pcm_s16le", safe_path(dest)],
+            [
+                "-i",
+                safe_path(source),
+                "-filter:a",
+                f"aresample={RATE},volume={gain:.2f}dB,{LIMITER}",
+            ],
+            ["-ac", str(channels), "-c:a", "pcm_s16le", safe_path(dest)],
             "normalising loudness",
         )
         reached = integrated(dest)
         if abs(target - reached) <= TOLERANCE:
             break
         gain += target - reached
-    compressed.unlink()
     return reached
 
 

@@ -27,10 +27,16 @@ def voice_name(engine: str, voice: str) -> str:
     return f"{ENGINE_NAMES.get(engine, engine)} {voice}"
 
 
-def statement(engine: str, voice: str, translated: bool = True) -> str:
-    """The one-line disclosure written into the file and voice.json."""
+def statement(engine: str, voice: str, translation: str = "machine translation") -> str:
+    """The one-line disclosure written into the file and voice.json (``translation``: how the
+    English was made, or empty for a story written in English)."""
     text = f"AI-generated English voice ({voice_name(engine, voice)})"
-    return text + ("; machine translation" if translated else "")
+    return f"{text}; {translation}" if translation else text
+
+
+def translation_note(reviewed: bool) -> str:
+    """How the English was made: a machine draft, or one a person reviewed throughout."""
+    return "machine translation, reviewed by a person" if reviewed else "machine translation"
 
 
 def on_screen(width: int, height: int, lead_in: float, detail: str) -> str:

@@ -104,9 +104,10 @@ def narrate(
         on_progress(n + 1, len(parts))
     raw = audio.write_wav(work / "narration-raw.wav", np.concatenate(pieces), rate)
     clock.lap("speech")
-    audio.normalise(raw, work / "narration.wav", settings.voice_loudness, 1)
+    even = audio.compress(raw, work / "narration-even.wav")
+    audio.normalise(even, work / "narration.wav", settings.voice_loudness, 1)
     clock.lap("loudness")
-    statement = disclose.statement(engine.engine, engine.voice, translated=False)
+    statement = disclose.statement(engine.engine, engine.voice, translation="")
     meta = _ffmetadata(work / "chapters.txt", story.stem, statement, chapters)
     encoded = work / "narration.m4a"
     run_ffmpeg_progress(

@@ -108,7 +108,12 @@ def agent(name: str) -> dict[str, str]:
 
 
 def voice_over_manifest(
-    original: Path, original_name: str, voice: str, mt: str, source_language: str
+    original: Path,
+    original_name: str,
+    voice: str,
+    mt: str,
+    source_language: str,
+    note: str = "machine translation",
 ) -> dict[str, Any]:
     """The manifest definition of a voice-over clip made from ``original``."""
     sha = sha256_of(original)
@@ -119,7 +124,7 @@ def voice_over_manifest(
             {"action": "c2pa.opened", "parameters": {"ingredientIds": ["original"]}},
             {
                 "action": "c2pa.translated",
-                "description": "Machine translation into English, unreviewed",
+                "description": f"English by {note}",
                 "digitalSourceType": AI_MEDIA,
                 "softwareAgent": agent(mt),
                 "parameters": {"sourceLanguage": source_language, "targetLanguage": "en"},
