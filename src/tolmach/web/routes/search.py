@@ -23,11 +23,10 @@ from tolmach import search, search_index
 from tolmach.errors import InputError
 from tolmach.review import words as review_words
 from tolmach.store.desk import REVIEW_STATUSES, EntityRow
-from tolmach.web.deps import Viewer, db, get_desk, render, require
+from tolmach.web.deps import DB, Viewer, get_desk, render, require
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(require("viewer"))]
-DB = Annotated[Session, Depends(db)]
 FIELDS = ("q", "language", "status", "entity", "kind", "since", "until", "source")
 MAX_PAGE = search.CANDIDATES // search.PAGE
 
