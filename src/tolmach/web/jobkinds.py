@@ -1,7 +1,8 @@
 """The desk's own kinds of job: bring in an uploaded file or a URL, and process an item.
 
 Handlers as :mod:`tolmach.web.jobs` describes them. The person who submitted a capture is its
-operator (in the capture record, its row and the custody entry). An ingest handler records
+operator (the job runner makes them the workspace's operator: the capture record, its row and
+every custody entry of the job say who). An ingest handler records
 its item on the job as soon as it exists, so a run interrupted after the capture goes
 straight to processing when it runs again instead of capturing twice.
 """
@@ -26,12 +27,6 @@ from tolmach.store.blobs import Progress
 from tolmach.web.incoming import upload_dir
 from tolmach.web.jobrun import JobProgress
 from tolmach.workspace import Workspace
-
-
-def operated_by(settings: Settings, payload: dict[str, Any]) -> Settings:
-    """``settings`` with the person who submitted the job as the operator."""
-    by = str(payload.get("by") or "")
-    return settings.model_copy(update={"operator": by}) if by else settings
 
 
 def ingest_upload(
@@ -59,8 +54,9 @@ def ingest_file(
     if item_id is None:
         try:
             progress("ingest", "start", 0, 1)
-            settings = operated_by(ws.settings, payload)
-            got = ingest_upload(ws, path, str(payload["name"]), settings, progress.bytes("ingest"))
+            got = ingest_upload(
+                ws, path, str(payload["name"]), ws.settings, progress.bytes("ingest")
+            )
         except TolmachError:
             path.unlink(missing_ok=True)
             raise
@@ -83,8 +79,9 @@ def ingest_url(
 
     if item_id is None:
         progress("capture", "start", 0, 1)
-        settings = operated_by(ws.settings, payload)
-        got = capture_url(ws.db, ws.blobs, settings, str(payload["url"]), progress.bytes("capture"))
+        got = capture_url(
+            ws.db, ws.blobs, ws.settings, str(payload["url"]), progress.bytes("capture")
+        )
         item_id = got.item_id
         progress.item(item_id)
         progress("capture", "done", 1, 1)

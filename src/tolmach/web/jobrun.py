@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -99,6 +100,8 @@ def run(ws: Workspace, job_id: int, worker: str) -> None:
     if job is None or job.worker != worker or job.status != "running":
         log.warning("job %s is not running as %s: nothing to do", job_id, worker)
         return
+    if job.created_by:  # who asked for the job is the operator of all it does (custody log)
+        ws = replace(ws, settings=ws.settings.model_copy(update={"operator": job.created_by}))
     progress = JobProgress(ws.db, job_id, worker)
     try:
         handler(job.kind)(ws, job_id, job.item_id, json.loads(job.payload_json), progress)
