@@ -41,7 +41,10 @@ def serve(
         host=settings.web_host,
         port=settings.web_port,
         log_level="warning",
-        proxy_headers=False,
+        # Behind a reverse proxy every visitor would share its address (and the sign-in
+        # limit): the proxies named here are believed about the visitor's own address.
+        proxy_headers=bool(settings.web_trusted_proxies),
+        forwarded_allow_ips=settings.web_trusted_proxies or None,
     )
 
 

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     web_max_upload_bytes: int = Field(
         2 * 1024**3, description="Refuse an upload larger than this (bytes)."
     )
+    web_trusted_proxies: str = Field(
+        "",
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed "
+        "(comma-separated; empty: none).",
+    )
     web_session_hours: float = Field(12.0, description="A sign-in lasts this many hours.")
     web_secure_cookies: bool = Field(
         False, description="Mark session cookies Secure (set when the desk is served over HTTPS)."

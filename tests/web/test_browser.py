@@ -131,11 +131,10 @@ def test_desk_in_a_browser(desk: Desk, media: MediaFactory, shots_dir: Path) -> 
     problems: list[str] = []
 
     def watch(page: Page, who: str) -> None:
-        """Note every script error, console error and failed request of ``page`` (but the
-        browser's own look for /favicon.ico: the desk has no icon)."""
+        """Note every script error, console error and failed request of ``page``."""
 
         def console(m: ConsoleMessage) -> None:
-            if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico"):
+            if m.type == "error":
                 problems.append(f"{who} console: {m.text} at {m.location.get('url')}")
 
         def response(r: Response) -> None:

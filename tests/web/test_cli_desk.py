@@ -9,15 +9,17 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tolmach.config import Settings
-from tolmach.store.desk import WebSession
+from tolmach.store.desk import LoginAttempt, WebSession
 from tolmach.store.tables import Event
 from tolmach.web import auth
 from tolmach.workspace import Workspace
@@ -145,37 +147,71 @@ def get(url: str, token: str = "") -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-@pytest.mark.server
-def test_serve_answers_with_the_accounts_of_the_cli(data: Path) -> None:
-    tolmach(data, "users", "add", "olena", "--role", "viewer")
-    token = tolmach(data, "users", "token", "olena", "--label", "probe").stdout.strip()
+@contextmanager
+def serving(data: Path, **env_extra: str) -> Iterator[tuple[str, list[str]]]:
+    """A real `tolmach serve` on a free port: its base URL, and its stderr once it ended."""
     port = free_port()
-    env = {**os.environ, "TOLMACH_DATA_DIR": str(data)}
+    env = {**os.environ, "TOLMACH_DATA_DIR": str(data), **env_extra}
     server = subprocess.Popen(
         [sys.executable, "-m", "tolmach", "serve", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    base, stderr = f"http://127.0.0.1:{port}", []
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
             try:
-                status, page = get(f"{base}/login")
+                get(f"{base}/login")
                 break
             except OSError:
                 assert server.poll() is None, server.communicate()[1]
                 assert time.monotonic() < deadline, "the desk did not start in 30 s"
                 time.sleep(0.2)
+        yield base, stderr
+    finally:
+        server.terminate()
+        stderr.append(server.communicate(timeout=30)[1])
+
+
+@pytest.mark.server
+def test_serve_answers_with_the_accounts_of_the_cli(data: Path) -> None:
+    tolmach(data, "users", "add", "olena", "--role", "viewer")
+    token = tolmach(data, "users", "token", "olena", "--label", "probe").stdout.strip()
+    with serving(data) as (base, stderr):
+        status, page = get(f"{base}/login")
         assert status == 200 and 'name="csrf"' in page
         assert get(f"{base}/api/me", token) == (
             200,
             '{"name":"olena","role":"viewer","via":"token"}',
         )
         assert get(f"{base}/api/me", "tmk_wrong")[0] == 401
-    finally:
-        server.terminate()
-        _, stderr = server.communicate(timeout=30)
-    assert f"tolmach desk on http://127.0.0.1:{port}/" in stderr and "warning" not in stderr
+    assert f"tolmach desk on {base}/" in stderr[0] and "warning" not in stderr[0]
+
+
+def failed_sign_in(base: str, forwarded_for: str) -> None:
+    """A wrong password through the real sign-in form, as if relayed by a proxy."""
+    with urllib.request.urlopen(f"{base}/login", timeout=10) as response:
+        cookie = response.headers["set-cookie"].split(";", 1)[0]
+        page = response.read().decode()
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    form = urllib.parse.urlencode({"name": "olena", "password": "wrong one", "csrf": csrf})
+    headers = {"Cookie": cookie, "X-Forwarded-For": forwarded_for}
+    request = urllib.request.Request(f"{base}/login", form.encode(), headers=headers)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+
+
+@pytest.mark.server
+def test_only_trusted_proxies_say_who_the_visitor_is(data: Path, ws: Workspace) -> None:
+    tolmach(data, "users", "add", "olena", "--role", "viewer")
+    with serving(data) as (base, _):
+        failed_sign_in(base, "203.0.113.7")  # anyone can send the header: not believed
+    with serving(data, TOLMACH_WEB_TRUSTED_PROXIES="127.0.0.1") as (base, _):
+        failed_sign_in(base, "203.0.113.7")
+    with ws.db() as session:
+        seen = session.scalars(select(LoginAttempt.address).order_by(LoginAttempt.id)).all()
+    assert seen == ["127.0.0.1", "203.0.113.7"]
 
 
 @pytest.mark.server
