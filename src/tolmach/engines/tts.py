@@ -38,7 +38,10 @@ class TtsEngine(Protocol):
     voice: str  # the voice's name, as written into the disclosure and metadata
     sample_rate: int
 
-    def speak(self, text: str) -> Samples: ...
+    def speak(self, text: str, steady: bool = False) -> Samples:
+        """``text`` spoken; ``steady``: with the engine's variation turned down, for what must
+        be understood every time (the disclosure)."""
+        ...
 
 
 class PiperEngine:
@@ -53,8 +56,14 @@ class PiperEngine:
         self.voice = model.name.removesuffix(".onnx")
         self.sample_rate = int(self._voice.config.sample_rate)
 
-    def speak(self, text: str) -> Samples:
-        chunks = [c.audio_float_array for c in self._voice.synthesize(text)]
+    def speak(self, text: str, steady: bool = False) -> Samples:
+        from piper import SynthesisConfig
+
+        # Piper samples its noise anew each time: at the voice's own noise (0.667, 0.8)
+        # Whisper heard "This English voice" as "The Singlish boys" in 2 of 20 renditions;
+        # at a third of it, in none of 20.
+        config = SynthesisConfig(noise_scale=0.333, noise_w_scale=0.333) if steady else None
+        chunks = [c.audio_float_array for c in self._voice.synthesize(text, config)]
         if not chunks:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(chunks).astype(np.float32)

@@ -34,7 +34,8 @@ class EspeakEngine:
         probe = self._run("test")
         self.sample_rate = probe[0]
 
-    def speak(self, text: str) -> Samples:
+    def speak(self, text: str, steady: bool = False) -> Samples:
+        """espeak-ng says the same text the same way every time: ``steady`` changes nothing."""
         if not text.strip():
             return np.zeros(0, dtype=np.float32)
         return self._run(text)[1]

@@ -92,7 +92,7 @@ def narrate(
     engine = load_tts(settings)
     rate = engine.sample_rate
     gap = np.zeros(int(PARAGRAPH_PAUSE_S * rate), dtype=np.float32)
-    pieces = [utterance(engine, SPOKEN_DISCLOSURE)[1], gap]
+    pieces = [utterance(engine, SPOKEN_DISCLOSURE, steady=True)[1], gap]
     chapters = []
     at = 0.0
     for n, part in enumerate(parts):

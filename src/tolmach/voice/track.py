@@ -73,13 +73,13 @@ class Clock:
         self._last = now
 
 
-def utterance(engine: TtsEngine, text: str) -> tuple[str, Samples]:
+def utterance(engine: TtsEngine, text: str, steady: bool = False) -> tuple[str, Samples]:
     """``text`` read for speech and spoken, sentence by sentence."""
     parts = sentences(text)
     pause = np.zeros(int(SENTENCE_PAUSE_S * engine.sample_rate), dtype=np.float32)
     pieces: list[Samples] = []
     for part in parts:
-        pieces += [engine.speak(part), pause]
+        pieces += [engine.speak(part, steady), pause]
     spoken = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, dtype=np.float32)
     return " ".join(parts), spoken
 
@@ -93,7 +93,7 @@ def build(
 ) -> Track:
     """Speak the disclosure and every line; place each in the media's time after the lead-in."""
     rate = engine.sample_rate
-    _, opening = utterance(engine, SPOKEN_DISCLOSURE)
+    _, opening = utterance(engine, SPOKEN_DISCLOSURE, steady=True)
     lead_in = round(len(opening) / rate + LEAD_IN_PAD_S, 2)
     room_ends = rooms([(line.start, line.end) for line in lines], media_end)
     total = lead_in + max(media_end, max((line.end for line in lines), default=0.0))
