@@ -199,7 +199,7 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=60, help="seconds of load per case")
     ap.add_argument("--clients", default="50,10", help="concurrent clients, one run each")
     ap.add_argument("--speech", type=int, default=300, help="seconds of speech the job gets")
-    ap.add_argument("--workers", type=int, default=1, help="uvicorn processes instead of serve")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (serve --processes)")
     ap.add_argument("--json", type=Path, help="write the raw numbers here")
     args = ap.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -226,12 +226,7 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    if args.workers > 1:  # the same app in several processes, as serve could run it
-        serve = [sys.executable, "-m", "uvicorn", "--factory", "_desk_app:app", "--port"]
-        serve += [str(port), "--workers", str(args.workers), "--log-level", "warning"]
-        env["PYTHONPATH"] = str(Path(__file__).parent)
-    else:
-        serve = [*TOLMACH, "serve", "--port", str(port)]
+    serve = [*TOLMACH, "serve", "--port", str(port), "--processes", str(args.workers)]
     server = subprocess.Popen(serve, env=env)
     try:
         for _ in range(120):

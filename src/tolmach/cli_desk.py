@@ -22,13 +22,14 @@ app.add_typer(users_app, name="users")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    processes: Annotated[int | None, typer.Option(help="Server processes (web_processes).")] = None,
 ) -> None:
     """Run the web desk (review, verify, search, publish) on this machine."""
     import uvicorn
 
-    from tolmach.web.app import create_app
+    from tolmach.web.app import SETTINGS_VARIABLE, create_app
 
-    settings = load_settings(web_host=host, web_port=port)
+    settings = load_settings(web_host=host, web_port=port, web_processes=processes)
     err.print(f"tolmach desk on http://{settings.web_host}:{settings.web_port}/")
     local = settings.web_host in ("127.0.0.1", "localhost", "::1")
     if not local and not settings.web_secure_cookies:
@@ -36,8 +37,16 @@ def serve(
             "[yellow]warning:[/] the desk is reachable from other machines over plain HTTP: "
             "serve it behind HTTPS and set web_secure_cookies = true (docs/settings.md)."
         )
+    target: Any
+    if settings.web_processes > 1:  # each process builds its own app from the same settings
+        os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
+        target = "tolmach.web.app:app_from_environment"
+    else:
+        target = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        target,
+        factory=settings.web_processes > 1,
+        workers=settings.web_processes,
         host=settings.web_host,
         port=settings.web_port,
         log_level="warning",

@@ -170,6 +170,9 @@ class Settings(BaseSettings):
     web_login_window_s: float = Field(
         900.0, description="The window of `web_login_attempts`, in seconds."
     )
+    web_processes: int = Field(
+        1, ge=1, description="Server processes answering pages (one of them runs the jobs)."
+    )
     web_job_workers: int = Field(
         1, description="Jobs the desk runs at once (0: it only queues them)."
     )

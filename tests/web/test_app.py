@@ -9,9 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import SessionTransaction
 
+from tolmach.config import Settings
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
 from tolmach.store.desk import Note
+from tolmach.web.app import create_app
 from tolmach.workspace import Workspace
 from web.conftest import bearer
 
@@ -83,3 +85,11 @@ def test_htmx_gets_error_fragments_and_a_sign_in_redirect(app_client: TestClient
     assert r.status_code == 404 and "data-error" in r.text and "<html" not in r.text
     page = app_client.get("/no/such/page")
     assert 'id="flash"' in page.text and "<html" in page.text
+
+
+def test_of_two_servers_on_one_folder_only_one_runs_jobs(desk_settings: Settings) -> None:
+    first, second = create_app(desk_settings), create_app(desk_settings)
+    with TestClient(first), TestClient(second):
+        assert first.state.desk.jobs.running and not second.state.desk.jobs.running
+    with TestClient(second):  # the first has stopped: the lock is free again
+        assert second.state.desk.jobs.running

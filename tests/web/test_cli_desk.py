@@ -229,3 +229,25 @@ def test_serve_warns_when_reachable_over_plain_http(data: Path) -> None:
         server.communicate(timeout=30)
     assert "tolmach desk on http://0.0.0.0:" in first
     assert "over plain HTTP" in second and "web_secure_cookies" in second
+
+
+@pytest.mark.server
+def test_serve_in_two_processes_answers_and_runs_jobs(data: Path) -> None:
+    tolmach(data, "users", "add", "olena", "--role", "editor")
+    token = tolmach(data, "users", "token", "olena", "--label", "probe").stdout.strip()
+    with serving(data, TOLMACH_WEB_PROCESSES="2") as (base, _):
+        for _ in range(6):  # the answers come from either process
+            assert get(f"{base}/api/me", token)[0] == 200
+        body = json.dumps({"url": "http://127.0.0.1:9/gone"}).encode()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{base}/api/items/url", body, headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            job_id = json.loads(response.read())["id"]
+        deadline = time.monotonic() + 60
+        while (job := json.loads(get(f"{base}/api/jobs/{job_id}", token)[1]))["status"] in (
+            "queued",
+            "running",
+        ):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.5)
+    assert job["status"] == "failed" and "127.0.0.1" in job["error"]

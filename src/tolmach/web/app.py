@@ -8,10 +8,14 @@ Each area of the desk is a router in ``tolmach.web.routes``; the JSON API lives 
 
 from __future__ import annotations
 
+import fcntl
 import importlib
+import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import IO
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -27,6 +31,8 @@ from tolmach.web.deps import AuthRequired, Desk, Forbidden, render
 from tolmach.workspace import Workspace
 
 HERE = Path(__file__).parent
+SETTINGS_VARIABLE = "TOLMACH_DESK_SETTINGS"
+log = logging.getLogger(__name__)
 ROUTERS = ("auth", "intake", "items", "review", "connections", "search", "public")
 CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
@@ -62,17 +68,41 @@ def _status_of(exc: TolmachError) -> int:
     return 500
 
 
+def _job_runner_lock(settings: Settings) -> IO[bytes] | None:
+    """The data folder's job-runner lock, if this process gets it: of several server
+    processes (or servers) on one folder, exactly one runs and recovers jobs; the others
+    only queue them."""
+    handle = (settings.data_dir / "jobs.lock").open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        log.info("another server process runs this folder's jobs; this one only queues them")
+        return None
+    return handle
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `tolmach serve --processes N`'s processes: the settings the command
+    was given, passed on in TOLMACH_DESK_SETTINGS."""
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_VARIABLE]))
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from tolmach.web.jobs import JobQueue
 
         desk.jobs = JobQueue(desk.ws, settings)
-        desk.jobs.start()
+        lock = _job_runner_lock(settings)
+        if lock is not None:
+            desk.jobs.start()
         try:
             yield
         finally:
-            desk.jobs.stop()
+            if lock is not None:
+                desk.jobs.stop()
+                lock.close()
             desk.ws.close()
 
     app = FastAPI(

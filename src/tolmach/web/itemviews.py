@@ -8,6 +8,7 @@ and its segments in both languages. Plain data read from the store; no HTML here
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -198,10 +199,22 @@ def bilingual(blobs: BlobStore, outputs: dict[str, str]) -> tuple[str, list[Line
     """The source language and the segments in both languages (none before transcription)."""
     if "transcript.json" not in outputs:
         return "", []
-    transcript = json.loads(blobs.read_bytes(outputs["transcript.json"]))
+    language, lines = _bilingual(
+        blobs, outputs["transcript.json"], outputs.get("translation.json", "")
+    )
+    return language, list(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _bilingual(
+    blobs: BlobStore, transcript_sha: str, translation_sha: str
+) -> tuple[str, tuple[Line, ...]]:
+    """Kept per pair of files: blobs are named by their content, so a kept answer stays true
+    (an edit makes new files, hence a new key)."""
+    transcript = json.loads(blobs.read_bytes(transcript_sha))
     english: dict[int, dict[str, Any]] = {}
-    if "translation.json" in outputs:
-        translation = json.loads(blobs.read_bytes(outputs["translation.json"]))
+    if translation_sha:
+        translation = json.loads(blobs.read_bytes(translation_sha))
         english = {s["id"]: s for s in translation["segments"]}
     lines = []
     for seg in transcript["segments"]:
@@ -218,7 +231,7 @@ def bilingual(blobs: BlobStore, outputs: dict[str, str]) -> tuple[str, list[Line
                 flags=tuple(en.get("flags", ())),
             )
         )
-    return str(transcript.get("language", "")), lines
+    return str(transcript.get("language", "")), tuple(lines)
 
 
 def line(lines: list[Line], number: int) -> Line:

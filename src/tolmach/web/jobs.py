@@ -144,6 +144,11 @@ class JobQueue:
             thread.start()
             self._threads.append(thread)
 
+    @property
+    def running(self) -> bool:
+        """Whether this process runs jobs (else it only queues them)."""
+        return bool(self._threads)
+
     def stop(self) -> None:
         """Take no more jobs; end the running children (queued again at the next start)."""
         self._stopping.set()
