@@ -25,9 +25,7 @@ def serve(
     processes: Annotated[int | None, typer.Option(help="Server processes (web_processes).")] = None,
 ) -> None:
     """Run the web desk (review, verify, search, publish) on this machine."""
-    import uvicorn
-
-    from tolmach.web.app import SETTINGS_VARIABLE, create_app
+    from tolmach.web import server
 
     settings = load_settings(web_host=host, web_port=port, web_processes=processes)
     err.print(f"tolmach desk on http://{settings.web_host}:{settings.web_port}/")
@@ -37,24 +35,7 @@ def serve(
             "[yellow]warning:[/] the desk is reachable from other machines over plain HTTP: "
             "serve it behind HTTPS and set web_secure_cookies = true (docs/settings.md)."
         )
-    target: Any
-    if settings.web_processes > 1:  # each process builds its own app from the same settings
-        os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
-        target = "tolmach.web.app:app_from_environment"
-    else:
-        target = create_app(settings)
-    uvicorn.run(
-        target,
-        factory=settings.web_processes > 1,
-        workers=settings.web_processes,
-        host=settings.web_host,
-        port=settings.web_port,
-        log_level="warning",
-        # Behind a reverse proxy every visitor would share its address (and the sign-in
-        # limit): the proxies named here are believed about the visitor's own address.
-        proxy_headers=bool(settings.web_trusted_proxies),
-        forwarded_allow_ips=settings.web_trusted_proxies or None,
-    )
+    server.run(settings)
 
 
 def _password(name: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import importlib
 import logging
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -31,7 +30,6 @@ from tolmach.web.deps import AuthRequired, Desk, Forbidden, render
 from tolmach.workspace import Workspace
 
 HERE = Path(__file__).parent
-SETTINGS_VARIABLE = "TOLMACH_DESK_SETTINGS"
 log = logging.getLogger(__name__)
 ROUTERS = ("auth", "intake", "items", "review", "connections", "search", "public")
 CSP = (
@@ -80,12 +78,6 @@ def _job_runner_lock(settings: Settings) -> IO[bytes] | None:
         log.info("another server process runs this folder's jobs; this one only queues them")
         return None
     return handle
-
-
-def app_from_environment() -> FastAPI:
-    """The app of one of `tolmach serve --processes N`'s processes: the settings the command
-    was given, passed on in TOLMACH_DESK_SETTINGS."""
-    return create_app(Settings.model_validate_json(os.environ[SETTINGS_VARIABLE]))
 
 
 def create_app(settings: Settings) -> FastAPI:
