@@ -249,6 +249,7 @@ def main() -> None:
         pages = [floor, "/items", searches[0], searches[2], f"/items/{real}"]
         quiet = per_page(base, cookie, pages)
         print(table(["page (one request at a time)", "status", "median ms"], quiet))
+        wrk(base, cookie, paths, 10, max(clients))  # warm-up: each process's first pages
         load = os.getloadavg()[0]
         alone = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
         job, job_item = start_job(env, long, tmp, db_path, real)
