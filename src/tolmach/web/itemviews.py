@@ -14,7 +14,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Select, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
@@ -112,21 +112,27 @@ def check_filters(language: str, review: str) -> None:
         )
 
 
+@functools.cache
 def _rows() -> Select[Any]:
-    lang_run = aliased(StageRun)
-    newest_lang = (
-        select(StageRun.item_id, func.max(StageRun.id).label("run_id"))
-        .where(StageRun.stage.in_(TRANSCRIBERS), StageRun.status == "done")
-        .group_by(StageRun.item_id)
-        .subquery()
+    """Items with their review status, source language and newest capture. The language and
+    the capture are subqueries tied to each item, so only the rows asked for pay for them
+    (grouping every run and capture of the store cost each page more than all the rest)."""
+    run = aliased(StageRun)
+    language = (
+        select(type_coerce(run.summary_json, JSON)["language"].as_string())
+        .where(run.item_id == Item.id, run.stage.in_(TRANSCRIBERS), run.status == "done")
+        .order_by(run.id.desc())
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
     )
     newest_capture = (
-        select(Capture.item_id, func.max(Capture.id).label("capture_id"))
-        .group_by(Capture.item_id)
-        .subquery()
+        select(func.max(Capture.id))
+        .where(Capture.item_id == Item.id)
+        .correlate(Item)
+        .scalar_subquery()
     )
-    language = type_coerce(lang_run.summary_json, JSON)["language"].as_string()
-    return (
+    rows = (
         select(
             Item,
             func.coalesce(Review.status, "unstarted").label("review"),
@@ -134,11 +140,9 @@ def _rows() -> Select[Any]:
             Capture,
         )
         .outerjoin(Review, Review.item_id == Item.id)
-        .outerjoin(newest_lang, newest_lang.c.item_id == Item.id)
-        .outerjoin(lang_run, lang_run.id == newest_lang.c.run_id)
-        .outerjoin(newest_capture, newest_capture.c.item_id == Item.id)
-        .outerjoin(Capture, Capture.id == newest_capture.c.capture_id)
+        .outerjoin(Capture, Capture.id == newest_capture)
     )
+    return cast(Select[Any], rows)
 
 
 def _row(item: Item, review: str, language: str, capture: Capture | None) -> Row:
