@@ -30,7 +30,7 @@ from _common import machine, table
 from _desk_seed import load_vocab, seed
 from sqlalchemy import text
 
-from tolmach import search, search_index
+from tolmach import search, search_index, search_terms
 from tolmach.search import Query
 from tolmach.store.blobs import BlobStore
 from tolmach.store.db import open_db
@@ -62,7 +62,7 @@ def queries(vocab: dict[str, list[str]]) -> list[tuple[str, Query]]:
 
 def baseline(session: Any, query: Query) -> int:
     """Every match ranked by bm25, one page highlighted: a plain FTS5 search."""
-    expr = search.fts_expression(search.terms(query.text))
+    expr = search_terms.fts_expression(search_terms.terms(query.text))
     items = search._allowed(session, query)
     where, params = "segment_search MATCH :q", {"q": expr}
     if items is not None:  # item ids are hex: safe to inline

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tolmach import search, search_index
+from tolmach import search, search_index, search_terms
 from tolmach.search import Query
 from tolmach.store.blobs import BlobStore
 from tolmach.store.desk import EntityRow, Review
@@ -216,10 +216,10 @@ def test_highlight_escapes_segment_text_and_marks_the_hit(store: sessionmaker[Se
 
 
 def test_marked_escapes_everything_and_merges_overlapping_spans() -> None:
-    assert str(search.marked("<b>x</b> & y", [(3, 4), (3, 4), (3, 4), (11, 12)])) == (
+    assert str(search_terms.marked("<b>x</b> & y", [(3, 4), (3, 4), (3, 4), (11, 12)])) == (
         "&lt;b&gt;<mark>x</mark>&lt;/b&gt; &amp; <mark>y</mark>"
     )
-    assert str(search.marked("деньги за", [(0, 6), (0, 9)])) == "<mark>деньги за</mark>"
+    assert str(search_terms.marked("деньги за", [(0, 6), (0, 9)])) == "<mark>деньги за</mark>"
 
 
 def test_ranking_prefers_more_hits_in_shorter_segments_and_highlights_what_the_index_matched() -> (
@@ -230,8 +230,10 @@ def test_ranking_prefers_more_hits_in_shorter_segments_and_highlights_what_the_i
         ("Деньги, деньги!", "Money"),
         ("Café остался", ""),
     ]
-    assert search.rank(search.terms("деньги"), rows) == [1, 0, 2]
-    found = search.highlight(search.terms('"деньги за" выплат*'), "Деньги, за ВЫПЛАТИЛИ")
+    assert search_terms.rank(search_terms.terms("деньги"), rows) == [1, 0, 2]
+    found = search_terms.highlight(
+        search_terms.terms('"деньги за" выплат*'), "Деньги, за ВЫПЛАТИЛИ"
+    )
     assert found == "<mark>Деньги, за</mark> <mark>ВЫПЛАТИЛИ</mark>"  # a phrase, a prefix, any case
 
 
