@@ -10,7 +10,6 @@ follow one named unit, place or person across items in capture order.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from tolmach.analysis import store
 from tolmach.errors import InputError, NotFoundError
 from tolmach.store import queries
 from tolmach.store.desk import EntityRow
-from tolmach.store.tables import Capture, Item, Link
+from tolmach.store.tables import Capture, Item
 from tolmach.workspace import Workspace
 
 GROUPS = {
@@ -39,21 +38,7 @@ def links_of(ws: Workspace, item_ref: str) -> dict[str, Any]:
     if store.analysis_of(ws, item_id) is not None:
         return store.report(ws, item_id)
     with ws.db() as session:
-        rows = session.scalars(
-            select(Link)
-            .where((Link.item_id == item_id) | (Link.other_id == item_id))
-            .order_by(Link.id)
-        ).all()
-        found = [
-            {
-                "item_id": r.item_id,
-                "other_id": r.other_id,
-                "kind": r.kind,
-                "score": r.score,
-                **json.loads(r.detail_json or "{}"),
-            }
-            for r in rows
-        ]
+        found = store.stored_links(session, item_id)
     return {"item_id": item_id, "links": found, "retractions": []}
 
 

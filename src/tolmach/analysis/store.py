@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from tolmach.analysis import links, retractions
 from tolmach.errors import NotFoundError
@@ -120,26 +121,29 @@ def confirm(ws: Workspace, item_id: str, other_id: str, kind: str) -> None:
         row.detail_json = json.dumps(json.loads(row.detail_json) | {"confirmed": True})
 
 
+def stored_links(session: Session, item_id: str) -> list[dict[str, Any]]:
+    """The item's stored links of every kind, both directions, oldest first."""
+    rows = session.scalars(
+        select(Link).where((Link.item_id == item_id) | (Link.other_id == item_id)).order_by(Link.id)
+    ).all()
+    return [
+        {
+            "item_id": r.item_id,
+            "other_id": r.other_id,
+            "kind": r.kind,
+            "score": r.score,
+            **json.loads(r.detail_json or "{}"),
+        }
+        for r in rows
+    ]
+
+
 def report(ws: Workspace, item_ref: str) -> dict[str, Any]:
     """An item's links (all kinds, both directions) and the retraction view of each pair."""
     refresh(ws, item_ref)
     with ws.db() as session:
         item_id = queries.get_item(session, item_ref).id
-        rows = session.scalars(
-            select(Link)
-            .where((Link.item_id == item_id) | (Link.other_id == item_id))
-            .order_by(Link.id)
-        ).all()
-        found = [
-            {
-                "item_id": r.item_id,
-                "other_id": r.other_id,
-                "kind": r.kind,
-                "score": r.score,
-                **json.loads(r.detail_json),
-            }
-            for r in rows
-        ]
+        found = stored_links(session, item_id)
     views = []
     pairs = sorted({(r["other_id"], r["item_id"]) for r in found if r["kind"] in links.KINDS})
     for earlier_id, later_id in pairs:
