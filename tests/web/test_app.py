@@ -56,11 +56,12 @@ def test_processed_store_fixture_is_real(item_client: tuple[TestClient, str]) ->
         assert name in outputs
 
 
-def test_a_change_is_committed_before_the_response_is_sent(
+def test_a_failed_commit_is_an_error_and_stores_nothing(
     app_client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A commit that fails must turn into an error response, never a success followed by a
-    lost change (a route's session ends before its response goes out)."""
+    """A commit that fails turns into an error response with nothing stored. (The test
+    client answers only once the request is done, so it can't tell whether the session ended
+    before or after the response went out: that is the dependency's scope, set in deps.)"""
     ws = app_client.app.state.desk.ws  # type: ignore[attr-defined]
     statement = tmp_path / "statement.txt"
     statement.write_text("Нам не выплатили обещанные деньги.", encoding="utf-8")
