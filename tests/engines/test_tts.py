@@ -21,6 +21,8 @@ def test_piper_speaks_with_the_bundled_voice(tmp_path: Path) -> None:
     assert 1.2 < seconds < 5.0
     assert samples.dtype == np.float32 and 0.3 < float(np.abs(samples).max()) <= 1.0
     assert len(engine.speak("   ")) == 0
+    steady = [engine.speak("This English voice is AI-generated.", steady=True) for _ in (1, 2)]
+    assert np.array_equal(*steady)  # the spoken disclosure is the same sound every time
 
 
 def test_the_bundled_voice_files_are_installed() -> None:
