@@ -180,6 +180,22 @@ class Settings(BaseSettings):
         10, description="Niceness of job processes, so that pages stay fast while jobs run."
     )
 
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL of the database (empty: the SQLite file tolmach.db in "
+        "data_dir; or postgresql+psycopg://user:pass@host/db).",
+    )
+    blob_root: Path | None = Field(
+        None, description="Folder of the blob store (empty: blobs/ in data_dir; or a shared mount)."
+    )
+    job_runner: Literal["inprocess", "celery"] = Field(
+        "inprocess",
+        description="Who runs pipeline jobs: this process (inprocess) or Celery workers.",
+    )
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Celery broker (Redis) URL, for job_runner=celery."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -197,7 +213,12 @@ class Settings(BaseSettings):
 
     @property
     def blob_dir(self) -> Path:
-        return self.data_dir / "blobs"
+        return self.blob_root or self.data_dir / "blobs"
+
+    @property
+    def db_url(self) -> str:
+        """The database URL: ``database_url``, or the SQLite file in ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.db_path}"
 
     @property
     def models_dir(self) -> Path:
