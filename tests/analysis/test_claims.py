@@ -28,6 +28,11 @@ def _pairs(text: str, language: str = "ru") -> list[tuple[str, str]]:
         ("Претензій до командування не маємо", "denial"),
         ("Никто нас не заставлял", "denial"),
         ("Мы хотим извиниться за предыдущее видео", "retraction"),
+        ("Прошу прощения у командования полка", "retraction"),
+        ("Мы отказываемся от своих слов", "retraction"),
+        ("Ми відкликаємо своє звернення", "retraction"),
+        ("Раненых принимают без всяких ограничений", "affirmation"),
+        ("Обещанные выплаты получили единицы", "complaint"),
         ("Вибачаємося за попереднє відео", "retraction"),
         ("Видео было снято на эмоциях", "explanation"),
         ("Відео було знято через втому", "explanation"),
@@ -193,3 +198,13 @@ def test_a_weak_affirmation_is_weighed_by_the_examples() -> None:
     assert "stance_margin" in radios.extra
     _, fine = extract("Просим прощения. Рации нам выдали новые.", "ru")
     assert fine.stance == "affirmation"
+
+
+def test_a_phrase_keyword_outweighs_its_words() -> None:
+    # "деньги" alone is pay; demanded from the soldiers by commanders it is extortion, in
+    # either order and with words between
+    assert _pairs("Командиры требуют с нас деньги за отпуск")[0] == ("threats", "complaint")
+    assert _pairs("Гроші з нас ніхто не вимагав", "uk")[0] == ("threats", "denial")
+    assert _pairs("Нам не выплатили деньги")[0] == ("pay", "complaint")
+    # a medical commission is about how people were mobilised, not medical care
+    assert _pairs("Нас отправили на фронт без медицинской комиссии")[0][0] == "mobilisation"

@@ -33,6 +33,7 @@ STANCE_MARGIN = 0.01
 # against: 16 of the 18 plain claims right, 13 of 18 without the lean).
 STATEMENT_LEAN = 0.015
 DEFAULT_EVIDENCE = "(no marker)"
+MORALE = "morale"
 MAX_CLAUSES = 200_000  # more is not a statement: clauses past this are left out
 
 _SPLIT = re.compile(r",\s+(?:но|а|однако|зато|але|проте|однак)\s+|;\s+|\s+[—–]\s+|,\s+")
@@ -185,6 +186,10 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
             if main and kind == "affirmation" and not evidence:
                 kind = tax.topics[main[0]].stance  # a plain statement: the topic's default
                 evidence = DEFAULT_EVIDENCE
+            if kind == "explanation" and MORALE in [*main, *others]:
+                # why the video was made: the state of mind, not what upset it ("под
+                # влиянием эмоций после гибели товарищей")
+                main, others = [MORALE], [t for t in [*main, *others] if t != MORALE]
             if not main and (blanket or kind in {"retraction", "explanation"}):
                 main = [topics.GENERAL]  # about the statement itself, not one topic
             if not main:

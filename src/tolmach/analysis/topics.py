@@ -30,6 +30,10 @@ _LACK = {"без", "нет", "немає", "нема", "хватает", "вис
 # деньги" says who paid, "на связь не выходит" that someone cannot be reached
 _NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собственный"}, "mail": {"на"}}
 _FROM = {"с", "со", "из", "з", "із", "зі"}
+# A phrase keyword (words by lemma, any order, within PHRASE_SPAN tokens) outweighs the
+# single keywords it is made of: "требуют с нас деньги" is extortion, not pay
+PHRASE_SPAN = 6
+PHRASE_BONUS = 3
 _CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
 
@@ -69,11 +73,19 @@ class Taxonomy:
         prefixes: list[tuple[str, str]] = []
         for topic in self.topics.values():
             for k in topic.keywords:
+                if " " in k:
+                    continue  # a phrase: see _phrases
                 if k.endswith("*"):
                     prefixes.append((k[:-1], topic.id))
                 elif topic.id not in exact.setdefault(k, []):
                     exact[k].append(topic.id)
         return exact, prefixes
+
+    @functools.cached_property
+    def _phrases(self) -> list[tuple[tuple[str, ...], str]]:
+        return [
+            (tuple(k.split()), t.id) for t in self.topics.values() for k in t.keywords if " " in k
+        ]
 
     def hits(self, toks: list[lexicon.Token]) -> list[Hit]:
         exact, prefixes = self._index
@@ -85,6 +97,11 @@ class Taxonomy:
                 found.extend(t for p, t in prefixes if form.startswith(p))
             for topic in dict.fromkeys(found):
                 out.append(Hit(topic, i, self.topics[topic].weight))
+        for words, topic in self._phrases:
+            at = _phrase_at(words, toks)
+            if at:  # the phrase decides: its words count for no other topic
+                out = [h for h in out if h.token not in at]
+                out.append(Hit(topic, max(at), self.topics[topic].weight + PHRASE_BONUS))
         return out
 
     @functools.cached_property
@@ -112,6 +129,29 @@ class Taxonomy:
             (ids[int(b)], float(top2[i, 1]), float(top2[i, 1] - top2[i, 0]))
             for i, b in enumerate(best)
         ]
+
+
+def _phrase_at(words: tuple[str, ...], toks: list[lexicon.Token]) -> set[int]:
+    """The tokens of a phrase keyword ("требовать деньга": every word by lemma, in any order,
+    within PHRASE_SPAN tokens: "требуют с нас деньги", "денег не требовал"), or none."""
+    for start in range(len(toks)):
+        window = range(start, min(start + PHRASE_SPAN, len(toks)))
+        at: set[int] = set()
+        for w in words:
+            pos = next((i for i in window if i not in at and _lemma_is(w, toks[i].lemmas)), None)
+            if pos is None:
+                break
+            at.add(pos)
+        else:
+            if start in at:
+                return at
+    return set()
+
+
+def _lemma_is(word: str, lemmas: tuple[str, ...]) -> bool:
+    if word.endswith("*"):
+        return any(f.startswith(word[:-1]) for f in lemmas)
+    return word in lemmas
 
 
 def _coordinated(hits: list[Hit], toks: list[lexicon.Token], text: str) -> list[str]:
