@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine
 
+from tolmach.distributed import claims  # noqa: F401  (its table joins Base.metadata)
 from tolmach.store import desk  # noqa: F401  (its tables join Base.metadata)
 from tolmach.store.db import MIGRATIONS, make_engine, migrate
 from tolmach.store.tables import Base

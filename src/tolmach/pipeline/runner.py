@@ -3,7 +3,9 @@
 Each stage run is keyed by the sha256 of what it reads (input blobs, its settings, the tool
 version). Outputs are written to the blob store first and recorded in one transaction at the
 end, so a crash or kill in the middle of a stage leaves no recorded output and the same
-command again simply runs that stage again.
+command again simply runs that stage again. A result is dropped, not recorded, when what the
+stage read or made changed while it ran (a person's edit, another worker): the change is kept
+and the stage is looked at again. ``run_one`` runs a single stage, as a distributed worker does.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach import __version__, custody
@@ -28,7 +31,7 @@ from tolmach.errors import TolmachError
 from tolmach.pipeline.context import ItemInfo, StageContext, StageResult
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
-from tolmach.store.tables import Output, StageRun, utcnow
+from tolmach.store.tables import Item, Output, StageRun, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ STAGES: tuple[Stage, ...] = (
 )
 
 StageEvent = Callable[[str, str, float, float], None]  # stage, "start"|"progress"|"done"|"skip"
+MAX_SUPERSEDED = 3  # how often a stage's result may be overtaken by changes before it fails
 
 
 def _input_key(stage: Stage, inputs: dict[str, str], settings: Settings) -> str:
@@ -132,7 +136,8 @@ def _input_key(stage: Stage, inputs: dict[str, str], settings: Settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _item_info(session: Session, item_id: str) -> ItemInfo:
+def item_info(session: Session, item_id: str) -> ItemInfo:
+    """A snapshot of the item the stages work on."""
     item = queries.get_item(session, item_id)
     media = json.loads(item.media_json)
     return ItemInfo(item.id, item.sha256, item.ext, item.kind, item.duration, media)
@@ -148,31 +153,71 @@ def process(
 ) -> dict[str, dict[str, Any]]:
     """Run every stage that is not done yet; return each stage's summary."""
     with db() as session:
-        info = _item_info(session, item_id)
+        info = item_info(session, item_id)
     _sweep_work(settings.work_dir, info.id)
     summaries: dict[str, dict[str, Any]] = {}
     for stage in stages:
-        if info.kind not in stage.kinds or (stage.opt_in and not getattr(settings, stage.opt_in)):
+        if not applies(stage, info, settings):
             continue
-        with db() as session:
-            inputs = queries.current_outputs(session, info.id)
-            key = _input_key(stage, inputs, settings)
-            done = session.scalars(
-                select(StageRun)
-                .where(StageRun.item_id == info.id, StageRun.stage == stage.name)
-                .where(StageRun.input_key == key, StageRun.status == "done")
-                .order_by(StageRun.id.desc())
-            ).first()
-            if done is not None:
-                summaries[stage.name] = json.loads(done.summary_json)
-                on_event(stage.name, "skip", 1, 1)
-                continue
-        on_event(stage.name, "start", 0, 1)
-        summaries[stage.name] = _run_stage(db, blobs, settings, info, stage, inputs, key, on_event)
-        on_event(stage.name, "done", 1, 1)
-    with db.begin() as session:
-        queries.get_item(session, info.id).status = _final_status(summaries)
+        summaries[stage.name] = run_one(db, blobs, settings, info, stage, on_event)
+    finish(db, info.id, summaries)
     return summaries
+
+
+def applies(stage: Stage, info: ItemInfo, settings: Settings) -> bool:
+    """Whether ``stage`` runs on this kind of item with these settings."""
+    return info.kind in stage.kinds and not (stage.opt_in and not getattr(settings, stage.opt_in))
+
+
+def pending(
+    session: Session, settings: Settings, info: ItemInfo, stage: Stage
+) -> tuple[dict[str, str], str, dict[str, Any] | None]:
+    """The item's current outputs, the stage's input key over them, and the summary of the
+    done run with that key (None: the stage must run)."""
+    inputs = queries.current_outputs(session, info.id)
+    key = _input_key(stage, inputs, settings)
+    done = session.scalars(
+        select(StageRun)
+        .where(StageRun.item_id == info.id, StageRun.stage == stage.name)
+        .where(StageRun.input_key == key, StageRun.status == "done")
+        .order_by(StageRun.id.desc())
+    ).first()
+    summary: dict[str, Any] | None = None if done is None else json.loads(done.summary_json)
+    return inputs, key, summary
+
+
+def run_one(
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    settings: Settings,
+    info: ItemInfo,
+    stage: Stage,
+    on_event: StageEvent = lambda stage, kind, done, total: None,
+) -> dict[str, Any]:
+    """Run ``stage`` of the item unless it is done; return its summary. A result whose inputs
+    or outputs changed while it ran (a person's edit, another run) is not recorded, and the
+    stage is looked at again over what is current."""
+    for _ in range(MAX_SUPERSEDED):
+        with db() as session:
+            inputs, key, summary = pending(session, settings, info, stage)
+        if summary is not None:
+            on_event(stage.name, "skip", 1, 1)
+            return summary
+        on_event(stage.name, "start", 0, 1)
+        summary = _run_stage(db, blobs, settings, info, stage, inputs, key, on_event)
+        if summary is not None:
+            on_event(stage.name, "done", 1, 1)
+            return summary
+    raise TolmachError(
+        f"Stage {stage.name} of item {info.id} was overtaken by changes {MAX_SUPERSEDED} times.",
+        "Run the item again once the edits to it have stopped.",
+    )
+
+
+def finish(db: sessionmaker[Session], item_id: str, summaries: dict[str, dict[str, Any]]) -> None:
+    """Set the item's status after its stages have run."""
+    with db.begin() as session:
+        queries.get_item(session, item_id).status = _final_status(summaries)
 
 
 def _sweep_work(work_dir: Path, item_id: str) -> None:
@@ -197,7 +242,8 @@ def _run_stage(
     inputs: dict[str, str],
     key: str,
     on_event: StageEvent,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """Run the stage and record its result; None when the result was overtaken (not stored)."""
     started = utcnow()
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{info.id}-{stage.name}-", dir=settings.work_dir))
@@ -212,11 +258,7 @@ def _run_stage(
     run_settings = {k: getattr(settings, k) for k in stage.settings}
     try:
         result = stage.fn()(ctx)
-        stored = {}
-        for name, data in result.files.items():
-            stored[name] = (
-                blobs.put_bytes(data) if isinstance(data, bytes) else blobs.put_file(data)
-            )
+        return _record(db, blobs, settings, info, stage, inputs, key, result, started)
     except TolmachError as exc:
         with db.begin() as session:
             session.add(
@@ -235,9 +277,42 @@ def _run_stage(
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _overtaken(session: Session, info: ItemInfo, inputs: dict[str, str], names: list[str]) -> bool:
+    """Whether what the stage read, or a file it made, changed since it started. The item's row
+    is locked first (as an edit locks it), so nothing changes between this look and the
+    record."""
+    session.execute(update(Item).where(Item.id == info.id).values(status=Item.status))
+    now = queries.current_outputs(session, info.id)
+    return any(now.get(name) != inputs.get(name) for name in names)
+
+
+def _record(
+    db: sessionmaker[Session],
+    blobs: BlobStore,
+    settings: Settings,
+    info: ItemInfo,
+    stage: Stage,
+    inputs: dict[str, str],
+    key: str,
+    result: StageResult,
+    started: datetime,
+) -> dict[str, Any] | None:
+    """Store the result's files and record the run, in one transaction; None (nothing stored)
+    when it was overtaken: a person's edit made while the stage ran is kept, not replaced."""
     model = result.model
     record = stage.recorder()
     with db.begin() as session:
+        if _overtaken(session, info, inputs, [*stage.reads, *result.files]):
+            log.warning("[%s:%s] inputs or outputs changed while it ran: result dropped",
+                        info.id, stage.name)  # fmt: skip
+            return None
+        stored = {}
+        for name, data in result.files.items():
+            stored[name] = (
+                blobs.put_bytes(data) if isinstance(data, bytes) else blobs.put_file(data)
+            )
         if record is not None:
             record(session, settings, info.id, result)
         run = StageRun(
@@ -249,7 +324,9 @@ def _run_stage(
             engine=result.engine,
             model_name=model.name if model else "",
             model_sha256=model.sha256 if model else "",
-            settings_json=json.dumps(run_settings, default=str),
+            settings_json=json.dumps(
+                {k: getattr(settings, k) for k in stage.settings}, default=str
+            ),
             summary_json=json.dumps(result.summary, default=str),
             tool_version=__version__,
         )
