@@ -195,6 +195,15 @@ class Settings(BaseSettings):
     broker_url: str = Field(
         "redis://127.0.0.1:6379/0", description="Celery broker (Redis) URL, for job_runner=celery."
     )
+    broker_visibility_s: float = Field(
+        3600.0,
+        description="Seconds after which a task a lost worker took is delivered again "
+        "(job_runner=celery).",
+    )
+    claim_stale_s: float = Field(
+        60.0,
+        description="Seconds without a heartbeat after which a worker's stage is taken over.",
+    )
 
     @classmethod
     def settings_customise_sources(
