@@ -36,15 +36,22 @@ from tolmach.workspace import Workspace
 @handled
 def run(
     source: Annotated[str, typer.Argument(help="A video or audio file, or a post's URL.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the results.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Where to write the results.")] = (
+        None
+    ),
     mt_engine: Annotated[str | None, typer.Option(help="Translation engine.")] = None,
     mt_url: Annotated[str | None, typer.Option(help="Translation server URL.")] = None,
     mt_model: Annotated[str | None, typer.Option(help="Translation model.")] = None,
     asr_model: Annotated[str | None, typer.Option(help="Whisper model name or folder.")] = None,
     language: Annotated[list[str] | None, typer.Option(help="Candidate language.")] = None,
+    submit: Annotated[
+        bool, typer.Option("--submit", help="Queue it for Celery workers (with --out: wait).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest SOURCE, run every stage, and write the results to --out."""
+    if out_dir is None and not submit:
+        raise InputError("Nothing to write.", "Give --out FOLDER (or --submit to queue it).")
     ws = workspace(
         mt_engine=mt_engine,
         mt_url=mt_url,
@@ -57,9 +64,17 @@ def run(
         ingested = _ingest(ws, source, on_bytes)
     for warning in ingested.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    with StageProgress(err, quiet) as progress:
-        ws.process(ingested.item_id, progress.on_event)
-    ws.export(ingested.item_id, out_dir)
+    if submit:
+        from tolmach.cli_dist import submit_item
+
+        sent = submit_item(ws, ingested.item_id, out_dir)
+        if out_dir is None:
+            emit(sent) if as_json else out.print(f"item {sent['item_id']} job {sent['job']}")
+            return
+    else:
+        with StageProgress(err, quiet) as progress:
+            ws.process(ingested.item_id, progress.on_event)
+        ws.export(ingested.item_id, out_dir)  # type: ignore[arg-type]
     summary = item_summary(ws, ingested.item_id)
     summary["out"] = str(out_dir)
     _report(summary, as_json)
@@ -277,6 +292,7 @@ from tolmach import cli_analysis  # noqa: E402, F401
 from tolmach import cli_capture  # noqa: E402, F401
 from tolmach import cli_desk  # noqa: E402, F401
 from tolmach import cli_voice  # noqa: E402, F401
+from tolmach import cli_dist  # noqa: E402, F401
 
 
 def main() -> None:

@@ -27,6 +27,11 @@ is a blob store ``on_progress``; ``progress.item(item_id)`` records the item a j
 soon as it exists. A handler raises ``TolmachError`` for a failure the user can act on: the
 job keeps its message in ``error`` and its hint in ``message``. Anything else is logged and
 kept as a short error.
+
+With ``job_runner = "celery"`` the queue runs nothing itself: ``submit`` adds the row and sends
+it to the Celery workers when the session commits, which run the handler and then each stage
+of the item as a task of its own (:mod:`tolmach.distributed`); ``start`` sends again the jobs
+still queued, in case the broker was down when they were submitted.
 """
 
 from __future__ import annotations
@@ -132,8 +137,12 @@ class JobQueue:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._name = f"{os.uname().nodename}:{os.getpid()}"
+        self._celery = settings.job_runner == "celery"
 
     def start(self) -> None:
+        if self._celery:
+            self._resend()
+            return
         queued, failed = recover(self.ws.db, self.settings)
         if queued or failed:
             log.warning("jobs left running: %d queued again, %d given up", queued, failed)
@@ -146,8 +155,18 @@ class JobQueue:
 
     @property
     def running(self) -> bool:
-        """Whether this process runs jobs (else it only queues them)."""
-        return bool(self._threads)
+        """Whether this process runs jobs (else it only queues them); Celery workers do."""
+        return self._celery or bool(self._threads)
+
+    def _resend(self) -> None:
+        from tolmach.distributed.dispatch import send_job
+
+        with self.ws.db() as session:
+            queued = session.scalars(select(Job.id).where(Job.status == "queued")).all()
+        for job_id in queued:
+            send_job(self.settings, job_id)
+        if queued:
+            log.info("%d queued jobs sent to the workers again", len(queued))
 
     def stop(self) -> None:
         """Take no more jobs; end the running children (queued again at the next start)."""
@@ -169,6 +188,10 @@ class JobQueue:
         """Add a job in ``session``; a worker takes it once the session commits."""
         if kind not in HANDLERS:
             raise InputError(f"Unknown kind of job {kind!r}.", f"Known: {', '.join(HANDLERS)}.")
+        if self._celery:
+            from tolmach.distributed.dispatch import submit
+
+            return submit(session, self.settings, kind, item_id=item_id, payload=payload, by=by)
         job = Job(kind=kind, item_id=item_id, payload_json=json.dumps(payload or {}), created_by=by)
         session.add(job)
         session.flush()
