@@ -24,13 +24,13 @@ from typing import Any
 
 from tolmach import __version__
 from tolmach.engines.tts import load_tts
-from tolmach.media import run_ffmpeg_progress, safe_path
+from tolmach.media import safe_path
 from tolmach.models import Cue, Translation
 from tolmach.pipeline import ass, render
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
 from tolmach.subtitles.formats import parse
-from tolmach.voice import audio, disclose, provenance
-from tolmach.voice.track import SPOKEN_DISCLOSURE, Clock, Line, Track, build, voiced_spans
+from tolmach.voice import audio, disclose, picture, provenance
+from tolmach.voice.track import SPOKEN_DISCLOSURE, Clock, Line, build, opening, voiced_spans
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +45,35 @@ def run(ctx: StageContext) -> StageResult:
     src = render.source_of(ctx.item.media, ctx.item.kind, ctx.item.duration)
     clock = Clock()
     engine = load_tts(s)
-    log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
-    track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress)
     label = render.label_text(translation)
     note = disclose.translation_note(label == ass.LABEL_REVIEWED)
     statement = disclose.statement(engine.engine, engine.voice, note)
-    clock.lap("speech")
-
-    work = ctx.work_dir
-    raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
-    even_voice = audio.compress(raw_voice, work / "voice-even.wav")
-    voice_lufs = audio.normalise(even_voice, work / "voiceover.wav", s.voice_loudness, 1)
-    original = ctx.path("original") if src.audio else None
-    mixed = audio.mix(
-        original, even_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav"
-    )
-    mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
-    clock.lap("mix")
-    unsigned = work / "unsigned.mp4"
     detail = f"{disclose.voice_name(engine.engine, engine.voice)} · {note}"
-    _encode(ctx, src, track, label, statement, detail, unsigned)
-    clock.lap("encode")
+    log.info("%s speaking %d segments with %s %s", prefix, len(lines), engine.engine, engine.voice)
+    opened = opening(engine)  # the lead-in is all the picture needs of the voice
+    work = ctx.work_dir
+    total = opened[1] + src.duration
+    with _picture(ctx, src, opened[1], label, detail) as drawing:
+        track = build(engine, lines, src.duration, s.voice_max_tempo, ctx.on_progress, opened)
+        clock.lap("speech")
+        raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
+        even_voice = work / "voice-even.wav"
+        even_lufs = audio.compress(raw_voice, even_voice)
+        voice_lufs = audio.normalise(
+            even_voice, work / "voiceover.wav", s.voice_loudness, 1, even_lufs
+        )
+        original = ctx.path("original") if src.audio else None
+        mixed = audio.mix(
+            original, even_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav"
+        )
+        mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
+        clock.lap("mix")
+        drawn = drawing.wait(600 + 20 * total)
+        clock.lap("picture")  # what of the encode was left when the sound was ready
+    unsigned = picture.mux(
+        drawn, work / "mix.wav", disclose.metadata_args(statement), total, work / "unsigned.mp4"
+    )
+    clock.lap("mux")
     signed = provenance.Signed(unsigned, False, warning=provenance.UNSIGNED)
     if signer is not None:
         definition = provenance.voice_over_manifest(
@@ -123,52 +131,30 @@ def run(ctx: StageContext) -> StageResult:
     return StageResult(files=files, engine=engine.engine, summary=summary)
 
 
-def _encode(
-    ctx: StageContext,
-    src: render.Source,
-    track: Track,
-    label: str,
-    statement: str,
-    detail: str,
-    dest: Path,
-) -> None:
-    """The clip: the original's picture held for the lead-in, subtitles, labels, mixed audio."""
+def _picture(
+    ctx: StageContext, src: render.Source, lead: float, label: str, detail: str
+) -> picture.Picture:
+    """The clip's picture, started in the background: the original's, first frame held for the
+    lead-in, with the subtitles and translation label (cues shifted by the lead-in) and the AI
+    labels; the dark background for audio-only items."""
     width, height = render.landscape_size(src)
     layout = ass.landscape_layout(width, height)
-    lead = track.lead_in
     cues = [dataclasses.replace(c, start=c.start + lead, end=c.end + lead) for c in _cues(ctx)]
     total = lead + src.duration
     script = ass.write(ctx.work_dir / "subs.ass", layout, cues, label, total)
     labels = disclose.on_screen(width, height, lead, detail)
     text = f"ass=filename={render.filter_value(safe_path(script))},{labels},format=yuv420p"
-    args: list[str] = []
+    inputs: list[str] = []
     if src.video_index is not None:
-        args += ["-i", safe_path(ctx.path("original"))]
-        picture = (
+        inputs += ["-i", safe_path(ctx.path("original"))]
+        frames = (
             f"[0:{src.video_index}]tpad=start_duration={lead:.3f}:start_mode=clone,"
             f"scale={width}:{height},setsar=1"
         )
     else:
-        picture = f"color=c={render.BACKGROUND}:s={width}x{height}:r=25:d={total:.3f}"
-    mix_input = len(args) // 2
-    args += ["-i", safe_path(ctx.work_dir / "mix.wav")]
-    args += ["-filter_complex", f"{picture},{text}[v]", "-map", "[v]", "-map", f"{mix_input}:a"]
-    args += [
-        "-c:v", "libx264",
-        "-preset", ctx.settings.render_preset,
-        "-crf", str(ctx.settings.render_crf),
-        "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "160k",
-        *disclose.metadata_args(statement),
-        "-movflags", "+faststart",
-        "-shortest",
-        safe_path(dest),
-    ]  # fmt: skip
-    errors = run_ffmpeg_progress(
-        args, "rendering the voice-over clip", total, lambda d, t: None, timeout=600 + 20 * total
-    )
-    if errors:
-        log.warning("[%s:voice] ffmpeg reported %s", ctx.item.id, errors[0])
+        frames = f"color=c={render.BACKGROUND}:s={width}x{height}:r=25:d={total:.3f}"
+    options = picture.x264_options(ctx.settings)
+    return picture.Picture(inputs, f"{frames},{text}[v]", options, ctx.work_dir / "picture.mp4")
 
 
 def _cues(ctx: StageContext) -> list[Cue]:

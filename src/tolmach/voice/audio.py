@@ -10,7 +10,8 @@ English, which is what a viewer needs to trust a voice-over.
 
 Loudness: the voice is compressed before mixing (``compress``); the result is measured (EBU
 R128, ffmpeg's ``ebur128``), brought to the target by a gain and a peak limiter, measured again
-and corrected (see ``normalise``).
+and corrected (see ``normalise``). Every pass that writes a file meters it on the way, so no
+file is read twice just to be measured.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ TOLERANCE = 0.2  # LU
 COMPRESSOR = "acompressor=threshold=0.125:ratio=3:attack=5:release=120"
 LIMITER = f"alimiter=limit={10 ** (TRUE_PEAK / 20):.4f}:level=false"
 PASSES = 4
+METER = "ebur128=framelog=verbose"  # passes the sound on; its summary ends stderr
 
 
 def write_wav(path: Path, samples: Samples, rate: int) -> Path:
@@ -144,38 +146,28 @@ def _read(proc: subprocess.Popen[bytes], frames: int, channels: int) -> Samples:
     return samples.reshape(-1, channels) if channels > 1 else samples
 
 
-def compress(source: Path, dest: Path) -> Path:
+def compress(source: Path, dest: Path) -> float:
     """The voice evened out (3:1 above -18 dBFS) at 48 kHz, before it is mixed: Piper speaks
-    every sentence up to full scale, about 20 dB above its loudness."""
-    _ffmpeg(
-        ["-i", safe_path(source), "-filter:a", f"aresample={RATE},{COMPRESSOR}"],
-        ["-c:a", "pcm_s16le", safe_path(dest)],
-        "compressing the voice",
-    )
-    return dest
+    every sentence up to full scale, about 20 dB above its loudness. Returns the loudness of
+    ``dest`` (LUFS), measured as it is written."""
+    return _written(source, f"aresample={RATE},{COMPRESSOR}", dest, 1, "compressing the voice")
 
 
-def normalise(source: Path, dest: Path, target: float, channels: int) -> float:
+def normalise(
+    source: Path, dest: Path, target: float, channels: int, measured: float | None = None
+) -> float:
     """``source`` at ``target`` LUFS integrated into ``dest`` (48 kHz WAV); the loudness reached.
 
-    A gain and a peak limiter, measured and the gain corrected until within ``TOLERANCE`` (at
-    most ``PASSES`` passes; the limiter takes a little of the gain back). ``loudnorm`` alone
-    cannot do it for synthetic speech, whose peaks sit about 20 dB above its loudness: its
-    linear mode is refused and its dynamic mode lands 1-2 LU short.
+    A gain and a peak limiter, measured as ``dest`` is written and the gain corrected until
+    within ``TOLERANCE`` (at most ``PASSES`` passes; the limiter takes a little of the gain
+    back). ``measured``: the loudness of ``source`` when known (else it is measured first).
+    ``loudnorm`` alone cannot do it for synthetic speech, whose peaks sit about 20 dB above
+    its loudness: its linear mode is refused and its dynamic mode lands 1-2 LU short.
     """
-    gain = target - integrated(source)
+    gain = target - (integrated(source) if measured is None else measured)
     for _ in range(PASSES):
-        _ffmpeg(
-            [
-                "-i",
-                safe_path(source),
-                "-filter:a",
-                f"aresample={RATE},volume={gain:.2f}dB,{LIMITER}",
-            ],
-            ["-ac", str(channels), "-c:a", "pcm_s16le", safe_path(dest)],
-            "normalising loudness",
-        )
-        reached = integrated(dest)
+        chain = f"aresample={RATE},volume={gain:.2f}dB,{LIMITER}"
+        reached = _written(source, chain, dest, channels, "normalising loudness")
         if abs(target - reached) <= TOLERANCE:
             break
         gain += target - reached
@@ -188,20 +180,36 @@ def integrated(source: Path) -> float:
     (``loudnorm``'s measuring pass gives the same figure but resamples to 192 kHz for its
     true-peak meter: ten times the CPU.)
     """
-    proc = subprocess.run(
+    return _metered(["-i", safe_path(source), "-filter:a", METER, "-f", "null", "-"])
+
+
+def _written(source: Path, chain: str, dest: Path, channels: int, what: str) -> float:
+    """``source`` through the filter ``chain`` into ``dest`` (16-bit WAV), metered on the way:
+    one pass where writing and then measuring took two."""
+    return _metered(
         [
-            *[tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-i", safe_path(source)],
-            *["-filter:a", "ebur128=framelog=verbose", "-f", "null", "-"],
+            *["-i", safe_path(source), "-filter:a", f"{chain},{METER}"],
+            *["-ac", str(channels), "-c:a", "pcm_s16le", safe_path(dest)],
         ],
+        what,
+    )
+
+
+def _metered(args: list[str], what: str = "measuring the loudness") -> float:
+    """Run ffmpeg with ``args`` (an ``ebur128`` meter in its filters); the integrated loudness."""
+    proc = subprocess.run(
+        [tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-y", *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        errors="replace",
+        timeout=900,
         check=False,
     )
     summary = proc.stderr[proc.stderr.rfind("Summary:") :]
     found = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     if proc.returncode != 0 or "Summary:" not in proc.stderr or not found:
-        raise ToolError("ffmpeg could not measure the loudness.", "Check the ffmpeg install.")
+        tail = " ".join(proc.stderr.strip().splitlines()[-3:])
+        raise ToolError(f"ffmpeg failed while {what}: {tail}", "Check the ffmpeg install.")
     return max(-70.0, float(found.group(1)))  # silence: -70, and no gain is right
 
 

@@ -24,7 +24,7 @@ from tolmach.engines.tts import load_tts
 from tolmach.errors import InputError, NotFoundError
 from tolmach.media import run_ffmpeg_progress, safe_path
 from tolmach.voice import audio, disclose, provenance
-from tolmach.voice.track import SPOKEN_DISCLOSURE, Clock, utterance
+from tolmach.voice.track import Clock, opening, utterances
 
 PARAGRAPH_PAUSE_S = 0.7
 TITLE_WORDS = 8
@@ -92,20 +92,20 @@ def narrate(
     engine = load_tts(settings)
     rate = engine.sample_rate
     gap = np.zeros(int(PARAGRAPH_PAUSE_S * rate), dtype=np.float32)
-    pieces = [utterance(engine, SPOKEN_DISCLOSURE, steady=True)[1], gap]
+    pieces = [opening(engine)[0], gap]
     chapters = []
     at = 0.0
-    for n, part in enumerate(parts):
-        speech = utterance(engine, part)[1]
+    said = utterances(engine, parts, on_progress=on_progress)
+    for part, (_, speech) in zip(parts, said, strict=True):
         pieces += [speech, gap]
         end = sum(len(p) for p in pieces) / rate
         chapters.append(Chapter(_title(part), at, end))
         at = end
-        on_progress(n + 1, len(parts))
     raw = audio.write_wav(work / "narration-raw.wav", np.concatenate(pieces), rate)
     clock.lap("speech")
-    even = audio.compress(raw, work / "narration-even.wav")
-    audio.normalise(even, work / "narration.wav", settings.voice_loudness, 1)
+    even = work / "narration-even.wav"
+    even_lufs = audio.compress(raw, even)
+    audio.normalise(even, work / "narration.wav", settings.voice_loudness, 1, even_lufs)
     clock.lap("loudness")
     statement = disclose.statement(engine.engine, engine.voice, translation="")
     meta = _ffmetadata(work / "chapters.txt", story.stem, statement, chapters)

@@ -4,7 +4,8 @@ The track opens with the disclosure ("This English voice is AI-generated."), spo
 *lead-in*: the clip holds its first frame for that long before the original starts, so the
 disclosure never talks over the speaker and every segment keeps its own timing, shifted by
 the lead-in. Each segment is read for speech (``speech_text``), spoken sentence by sentence
-with a short pause between, fitted to its slot by the rule in ``fit`` and placed there.
+with a short pause between, fitted to its slot by the rule in ``fit`` and placed there. The
+sentences of all segments are spoken at once, one per core (``tts.speak_all``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tolmach.engines.tts import Samples, TtsEngine
+from tolmach.engines.tts import Samples, TtsEngine, speak_all
 from tolmach.voice import audio
 from tolmach.voice.fit import Fit, fit, rooms
 from tolmach.voice.speech_text import sentences
@@ -75,13 +76,34 @@ class Clock:
 
 def utterance(engine: TtsEngine, text: str, steady: bool = False) -> tuple[str, Samples]:
     """``text`` read for speech and spoken, sentence by sentence."""
-    parts = sentences(text)
+    return utterances(engine, [text], steady)[0]
+
+
+def utterances(
+    engine: TtsEngine,
+    texts: Sequence[str],
+    steady: bool = False,
+    on_progress: Callable[[float, float], None] = lambda done, total: None,
+) -> list[tuple[str, Samples]]:
+    """Each text read for speech and spoken, sentence by sentence with a short pause between;
+    the sentences of all of them are spoken at once (``speak_all``)."""
+    split = [sentences(text) for text in texts]
+    said = iter(speak_all(engine, [p for parts in split for p in parts], steady, on_progress))
     pause = np.zeros(int(SENTENCE_PAUSE_S * engine.sample_rate), dtype=np.float32)
-    pieces: list[Samples] = []
-    for part in parts:
-        pieces += [engine.speak(part, steady), pause]
-    spoken = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, dtype=np.float32)
-    return " ".join(parts), spoken
+    out = []
+    for parts in split:
+        pieces: list[Samples] = []
+        for _ in parts:
+            pieces += [next(said), pause]
+        spoken = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, dtype=np.float32)
+        out.append((" ".join(parts), spoken))
+    return out
+
+
+def opening(engine: TtsEngine) -> tuple[Samples, float]:
+    """The disclosure, spoken steadily, and the lead-in it needs (seconds of held picture)."""
+    _, speech = utterance(engine, SPOKEN_DISCLOSURE, steady=True)
+    return speech, round(len(speech) / engine.sample_rate + LEAD_IN_PAD_S, 2)
 
 
 def build(
@@ -90,18 +112,19 @@ def build(
     media_end: float,
     max_tempo: float,
     on_progress: Callable[[float, float], None] = lambda done, total: None,
+    opened: tuple[Samples, float] | None = None,
 ) -> Track:
-    """Speak the disclosure and every line; place each in the media's time after the lead-in."""
+    """Speak the disclosure (unless ``opened`` already has it) and every line; place each in
+    the media's time after the lead-in. ``on_progress`` counts sentences spoken."""
     rate = engine.sample_rate
-    _, opening = utterance(engine, SPOKEN_DISCLOSURE, steady=True)
-    lead_in = round(len(opening) / rate + LEAD_IN_PAD_S, 2)
+    speech_open, lead_in = opened if opened is not None else opening(engine)
     room_ends = rooms([(line.start, line.end) for line in lines], media_end)
     total = lead_in + max(media_end, max((line.end for line in lines), default=0.0))
     track = np.zeros(int(total * rate) + 1, dtype=np.float32)
-    _put(track, opening, 0)
+    _put(track, speech_open, 0)
+    said = utterances(engine, [line.text for line in lines], on_progress=on_progress)
     placed = []
-    for n, line in enumerate(lines):
-        spoken_text, speech = utterance(engine, line.text)
+    for n, (line, (spoken_text, speech)) in enumerate(zip(lines, said, strict=True)):
         if not len(speech):
             placed.append(Placed(n, line.text, spoken_text, None))
             continue
@@ -111,7 +134,6 @@ def build(
             speech = _fade_out(speech, rate)
         _put(track, speech, int((lead_in + line.start) * rate))
         placed.append(Placed(n, line.text, spoken_text, f))
-        on_progress(n + 1, len(lines))
     return Track(np.clip(track, -1.0, 1.0), rate, lead_in, tuple(placed))
 
 
