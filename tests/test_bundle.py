@@ -67,7 +67,7 @@ def test_a_good_bundle_holds_everything_and_verifies(store: Store, bundle: Path)
     code, output = _cli(store, "verify-bundle", str(bundle))
     assert code == 0, output
     assert "intact" in output and "signature verified" in output
-    factory = open_db(store.settings.db_path)
+    factory = open_db(store.settings.db_url)
     with factory() as session:
         last = session.scalars(select(Event).order_by(Event.id.desc())).first()
     factory.kw["bind"].dispose()

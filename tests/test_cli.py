@@ -6,21 +6,24 @@ import hashlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
-from conftest import REPO, RU_WAV, ffprobe
+from conftest import REPO, RU_WAV, ffprobe, second_database
 
 TOLMACH = [sys.executable, "-m", "tolmach"]
 
 
-def tolmach(data: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TOLMACH_DATA_DIR": str(data)}
+def tolmach(
+    data: Path, *args: str, timeout: float = 600, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TOLMACH_DATA_DIR": str(data), **(env_extra or {})}
     return subprocess.run(
         [*TOLMACH, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
@@ -191,26 +194,27 @@ def test_kill_mid_stage_then_rerun_gives_same_outputs(tmp_path: Path, ru_clip: P
         stderr=subprocess.DEVNULL,
     )
     db = data / "tolmach.db"
+    url = os.environ.get("TOLMACH_DATABASE_URL") or f"sqlite:///{db}"  # as the child's
+    engine = create_engine(url, poolclass=NullPool)
     deadline = time.time() + 300
     while time.time() < deadline and child.poll() is None:
-        if db.exists():
-            with sqlite3.connect(db) as conn:
-                done = {
-                    r[0] for r in conn.execute("select stage from stage_runs where status='done'")
-                }
+        if url != f"sqlite:///{db}" or db.exists():
+            with engine.connect() as conn:
+                done = set(conn.scalars(text("select stage from stage_runs where status='done'")))
             if "transcribe" in done:
                 break
         time.sleep(0.2)
     assert child.poll() is None, "the run finished before it could be killed"
     child.send_signal(signal.SIGKILL)
     child.wait()
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from stage_runs where status!='done'").fetchone() == (
-            0,
-        )
+    with engine.connect() as conn:
+        assert conn.scalar(text("select count(*) from stage_runs where status!='done'")) == 0
     proc = tolmach(data, "run", str(ru_clip), "--out", str(tmp_path / "b"))
     assert proc.returncode == 0, proc.stderr
-    clean = tolmach(tmp_path / "clean", "run", str(ru_clip), "--out", str(tmp_path / "c"))
+    clean_env = second_database()
+    clean = tolmach(
+        tmp_path / "clean", "run", str(ru_clip), "--out", str(tmp_path / "c"), env_extra=clean_env
+    )
     assert clean.returncode == 0, clean.stderr
     for name in ("transcript.json", "translation.json", "english.srt", "source.vtt"):
         assert _sha(tmp_path / "b" / name) == _sha(tmp_path / "c" / name), name

@@ -104,8 +104,8 @@ def test_edit_in_the_database_is_detected(db: sessionmaker[Session]) -> None:
     assert [p.entry for p in custody.check_chain(_entries(db))] == [2]
 
 
-def _appender(db_path: str, who: str, n: int, go: Any) -> None:
-    factory = open_db(Path(db_path))
+def _appender(url: str, who: str, n: int, go: Any) -> None:
+    factory = open_db(url)
     go.wait()
     for i in range(n):
         item = "aaaaaaaaaaaa" if i % 2 else None
@@ -114,15 +114,15 @@ def _appender(db_path: str, who: str, n: int, go: Any) -> None:
     factory.kw["bind"].dispose()
 
 
-def test_two_processes_appending_at_once_keep_one_chain(tmp_path: Path) -> None:
-    db_path = tmp_path / "t.db"
-    factory = open_db(db_path)
+def test_two_processes_appending_at_once_keep_one_chain(settings: Settings) -> None:
+    """On SQLite the appends wait for its write lock; on PostgreSQL for an advisory lock."""
+    factory = open_db(settings.db_url)
     with factory.begin() as session:
         _item(session, "aaaaaaaaaaaa")
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
     procs = [
-        ctx.Process(target=_appender, args=(str(db_path), who, 60, go)) for who in ("p1", "p2")
+        ctx.Process(target=_appender, args=(settings.db_url, who, 60, go)) for who in ("p1", "p2")
     ]
     for p in procs:
         p.start()

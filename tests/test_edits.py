@@ -6,7 +6,6 @@ engines)."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from conftest import MediaFactory
+from conftest import MediaFactory, copy_store, store_database
 from tolmach import edits
 from tolmach.config import Settings
 from tolmach.engines import asr
@@ -85,7 +84,8 @@ class Queue:
 def processed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("edits")
     clip = MediaFactory(root / "media").speech_video()
-    ws = Workspace.open(Settings(data_dir=root / "data", operator="tester"))
+    url = store_database(root / "data")
+    ws = Workspace.open(Settings(data_dir=root / "data", operator="tester", database_url=url))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(asr, "make_recognizer", lambda settings: ThreeSegments())
         mp.setattr(translate, "make_translator", lambda s, audio=None: FakeTranslator(ENGLISH))
@@ -99,7 +99,7 @@ def processed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture
 def item(processed: tuple[Path, str], tmp_path: Path) -> Iterator[tuple[Workspace, str]]:
-    shutil.copytree(processed[0], tmp_path / "data")
+    copy_store(processed[0], tmp_path / "data")
     ws = Workspace.open(Settings(data_dir=tmp_path / "data", operator="tester"))
     yield ws, processed[1]
     ws.close()

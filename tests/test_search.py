@@ -1,5 +1,6 @@
-"""Full-text search on a real SQLite FTS5 index: Russian, Ukrainian and English, hostile
-queries, filters, highlighting, and the index following an item's current outputs."""
+"""Full-text search on a real index (SQLite's FTS5, or PostgreSQL's tsvector when the tests run
+on PostgreSQL): Russian, Ukrainian and English, hostile queries, filters, highlighting, and the
+index following an item's current outputs."""
 
 from __future__ import annotations
 
@@ -305,5 +306,7 @@ def test_filters_follow_reindexing(store: sessionmaker[Session], blobs: BlobStor
     assert find(store, "paid", language="uk") == [("bbbb0002", 0)]
     assert sorted(find(store, "paid", language="ru")) == [("aaaa0001", 0), ("ffff0006", 0)]
     with store() as session:
+        if not search_index.is_fts(session):
+            return  # the rowid ranges that filters use are FTS5's alone
         spans = search_index.rowid_spans(session)
     assert len(spans["aaaa0001"]) == 2 and len(spans["ffff0006"]) == 1

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from conftest import MediaFactory
@@ -37,10 +37,10 @@ class Store:
         return self.settings.blob_dir / sha[:2] / sha[2:4] / sha
 
     def sql(self, statement: str) -> None:
-        con = sqlite3.connect(self.settings.db_path)
-        with con:
-            con.execute(statement)
-        con.close()
+        engine = create_engine(self.settings.db_url, poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+        engine.dispose()
 
 
 @pytest.fixture(name="store")

@@ -1,7 +1,8 @@
 """Full-text search over every item's segments, in the source language and in English.
 
-The index (:mod:`tolmach.search_index`) is FTS5 on SQLite; elsewhere a plain table that this
-module searches with LIKE until it gets a proper text index.
+The index (:mod:`tolmach.search_index`) is FTS5 on SQLite and a tsvector with a GIN index on
+PostgreSQL, both giving the same matches; on any other database a plain table that this module
+searches with LIKE.
 
     hits = search(session, Query(text='выплат* "на передовой"', language="ru"))
 
@@ -36,7 +37,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from tolmach import search_index
 from tolmach.search_index import SEGMENTS
-from tolmach.search_terms import fts_expression, highlight, rank, terms
+from tolmach.search_terms import fts_expression, highlight, rank, terms, tsquery
 from tolmach.store.desk import EntityRow, Review
 from tolmach.store.tables import Capture, StageRun
 
@@ -90,13 +91,16 @@ def search(session: Session, query: Query) -> Results:
     cols = (SEGMENTS.c.item_id, SEGMENTS.c.seg, SEGMENTS.c.t_start, SEGMENTS.c.t_end)
     stmt = select(*cols, SEGMENTS.c.source, SEGMENTS.c.english)
     found: list[Row[Any]]
-    if search_index.is_fts(session):
+    kind = search_index.index_kind(session)
+    if kind == "fts5":
         match = sql("segment_search MATCH :q").bindparams(q=fts_expression(words))
         if allowed is None:
             stmt = stmt.where(match).order_by(SEGMENTS.c.rowid.desc())
             found = list(session.execute(stmt.limit(CANDIDATES + 1)))
         else:
             found = _filtered(session, match, allowed, stmt)
+    elif kind == "tsvector":
+        found = _tsvector(session, stmt, words, allowed)
     else:
         if allowed is not None:
             stmt = stmt.where(SEGMENTS.c.item_id.in_(allowed))
@@ -150,6 +154,20 @@ def _filtered(
     chosen = stmt.where(SEGMENTS.c.rowid.in_(kept[: CANDIDATES + 1]))
     rows = session.execute(chosen.order_by(SEGMENTS.c.rowid.desc()))
     return [r for r in rows if r.item_id in allowed]
+
+
+def _tsvector(
+    session: Session, stmt: Select[Any], words: list[tuple[str, bool]], allowed: set[str] | None
+) -> list[Row[Any]]:
+    """The newest matches on PostgreSQL: the GIN index finds the segments, the newest first."""
+    query = tsquery(words)
+    if query is None or (allowed is not None and not allowed):
+        return []
+    stmt = stmt.where(sql("segment_search.terms @@ CAST(:q AS tsquery)").bindparams(q=query))
+    if allowed is not None:  # one array, however many items: no limit on bound parameters
+        stmt = stmt.where(sql("segment_search.item_id = ANY(:items)").bindparams(items=[*allowed]))
+    stmt = stmt.order_by(SEGMENTS.c.rowid.desc()).limit(CANDIDATES + 1)
+    return list(session.execute(stmt))
 
 
 def _like(stmt: Select[Any], words: list[tuple[str, bool]]) -> Select[Any]:

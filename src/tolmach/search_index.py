@@ -2,7 +2,9 @@
 
 The ``segment_search`` table (migration 0004) is FTS5 on SQLite (``unicode61 remove_diacritics
 2``: case folded for Cyrillic and Latin, Latin accents dropped, but й, ё and ї kept as letters of
-their own) and a plain table on other databases. The subtitles stage keeps it current: its
+their own). On PostgreSQL it has a ``terms`` tsvector with a GIN index, which this module fills
+with the words split and folded the same way (:func:`tolmach.search_terms.tsvector`); on other
+databases it is a plain table. The subtitles stage keeps it current: its
 ``record`` hook calls ``index_item`` in the run's transaction, and edits re-run subtitles, so
 the index follows them. Stores processed before the index existed are filled in by
 ``ensure_indexed``, which the search routes call before their first search in each process.
@@ -15,13 +17,16 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Literal
 
+from sqlalchemy import bindparam, cast, delete, func, insert, select, text
 from sqlalchemy import column as col
-from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy import table as tbl
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.models import Transcript, Translation
+from tolmach.search_terms import tsvector
 from tolmach.store import queries
 from tolmach.store.blobs import BlobStore
 from tolmach.store.tables import StageRun
@@ -35,7 +40,9 @@ SEGMENTS = tbl(
     col("seg"),
     col("t_start"),
     col("t_end"),
+    col("terms"),  # PostgreSQL only
 )
+Kind = Literal["fts5", "tsvector", "plain"]
 
 
 def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
@@ -61,17 +68,36 @@ def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
         }
         for s in transcript.segments
     ]
-    if rows:
+    if rows and index_kind(session) == "tsvector":
+        for row in rows:
+            row["words"] = tsvector(str(row["source"]), str(row["english"]))
+        stmt = insert(SEGMENTS).values(terms=cast(bindparam("words"), TSVECTOR))
+        session.execute(stmt, rows)
+    elif rows:
         session.execute(insert(SEGMENTS), rows)
     return len(rows)
 
 
+def index_kind(session: Session) -> Kind:
+    """What the index is: FTS5 (SQLite), a table with a tsvector (PostgreSQL) or plain."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        ddl = session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'segment_search'"))
+        return "fts5" if str(ddl or "").upper().startswith("CREATE VIRTUAL TABLE") else "plain"
+    if dialect == "postgresql":
+        found = session.scalar(
+            text(
+                "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                "current_schema() AND table_name = 'segment_search' AND column_name = 'terms'"
+            )
+        )
+        return "tsvector" if found == "tsvector" else "plain"
+    return "plain"
+
+
 def is_fts(session: Session) -> bool:
-    """Whether the index is an FTS5 table (SQLite) rather than a plain one."""
-    if session.get_bind().dialect.name != "sqlite":
-        return False
-    ddl = session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'segment_search'"))
-    return str(ddl or "").upper().startswith("CREATE VIRTUAL TABLE")
+    """Whether the index is an FTS5 table (SQLite) rather than another kind."""
+    return index_kind(session) == "fts5"
 
 
 _index_lock = threading.Lock()

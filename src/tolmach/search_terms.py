@@ -1,13 +1,19 @@
-"""The words of a search: reading a query, the FTS5 expression it becomes, ranking the
-matches (BM25 over both columns) and marking what matched, escaped for HTML.
+"""The words of a search: reading a query, the FTS5 expression or PostgreSQL tsquery it
+becomes, ranking the matches (BM25 over both columns) and marking what matched, escaped for HTML.
 
     words = terms('выплат* "на передовой"')   # [("выплат", True), ("на передовой", False)]
     fts_expression(words)                     # '("выплат"*) AND ("на передовой")'
+    tsquery(words)              # "('выплат':*) & ('на':A <-> 'передовой':A | ... :B)"
+
+On PostgreSQL the segments' words are split and folded here, as FTS5's unicode61 tokenizer does
+(letters and digits, lower case, Latin accents dropped), and stored as a ready tsvector: the
+server's text-search parser and locale play no part, so both databases find the same segments.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from markupsafe import Markup, escape
 
@@ -17,6 +23,7 @@ K1, B = 1.2, 0.75  # BM25's usual constants, as FTS5 uses them
 
 _TERM = re.compile(r'"([^"]*)(?:"|$)|(\S+)')
 _TOKEN = re.compile(r"[^\W_]+")  # unicode61: runs of letters and digits
+MAX_LEXEME = 500  # characters: PostgreSQL refuses a lexeme over 2047 bytes
 Span = list[tuple[int, int]]
 
 
@@ -46,6 +53,59 @@ def fts_expression(words: list[tuple[str, bool]]) -> str:
         ]
         groups.append("(" + " OR ".join(quoted) + ")")
     return " AND ".join(groups)
+
+
+def tokens(text: str) -> list[str]:
+    """``text``'s words as the index holds them: runs of letters and digits, lower case, with
+    the accents of Latin letters dropped (й, ё and ї stay as they are, as in unicode61)."""
+    return [_fold(t)[:MAX_LEXEME] for t in _TOKEN.findall(unicodedata.normalize("NFC", text))]
+
+
+def tsvector(source: str, english: str) -> str:
+    """A segment's words as a PostgreSQL tsvector literal: the source's weighted A and the
+    English's B, at successive positions, so a phrase can be held to one column."""
+    found: dict[str, list[str]] = {}
+    at = 0
+    for weight, text in (("A", source), ("B", english)):
+        for token in tokens(text):
+            at = min(at + 1, 16383)  # PostgreSQL's highest position
+            found.setdefault(token, []).append(f"{at}{weight}")
+    return " ".join(f"{_quote(t)}:{','.join(places)}" for t, places in found.items())
+
+
+def tsquery(words: list[tuple[str, bool]]) -> str | None:
+    """A PostgreSQL tsquery literal asking what :func:`fts_expression` asks of FTS5: every
+    word, a phrase's words in order within one column, ``ё`` also as ``е``. None when a word
+    has no letter or digit to look for (FTS5 then finds nothing either)."""
+    groups = []
+    for word, prefix in words:
+        alternatives = []
+        for spelling in _spellings(word):
+            found = tokens(spelling)
+            if not found:
+                return None
+            star = ":*" if prefix else ""
+            if len(found) == 1:
+                alternatives.append(_quote(found[0]) + star)
+                continue
+            for weight in "AB":
+                marks = [":" + weight] * (len(found) - 1) + [(star or ":") + weight]
+                phrase = [_quote(t) + m for t, m in zip(found, marks, strict=True)]
+                alternatives.append("(" + " <-> ".join(phrase) + ")")
+        groups.append("(" + " | ".join(alternatives) + ")")
+    return " & ".join(groups)
+
+
+def _fold(token: str) -> str:
+    out = []
+    for ch in token.lower():
+        parts = unicodedata.normalize("NFD", ch)
+        out.append(parts[0] if len(parts) > 1 and parts[0].isascii() else ch)
+    return "".join(out)
+
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def rank(words: list[tuple[str, bool]], rows: list[tuple[str, str]]) -> list[int]:

@@ -32,7 +32,7 @@ class Workspace:
     @classmethod
     def open(cls, settings: Settings) -> Workspace:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(settings, open_db(settings.db_path), BlobStore(settings.blob_dir))
+        return cls(settings, open_db(settings.db_url), BlobStore(settings.blob_dir))
 
     def close(self) -> None:
         self.db.kw["bind"].dispose()

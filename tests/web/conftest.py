@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from conftest import copy_store, store_database
 from tolmach.config import Settings
 from tolmach.web import auth
 from tolmach.web.app import create_app
@@ -78,7 +79,8 @@ def processed_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str
 
     root = tmp_path_factory.mktemp("desk-store")
     clip = MediaFactory(root / "media").speech_video("обращение 96 полка.mp4")
-    ws = Workspace.open(Settings(data_dir=root / "data", operator="tester"))
+    url = store_database(root / "data")
+    ws = Workspace.open(Settings(data_dir=root / "data", operator="tester", database_url=url))
     try:
         item_id = ws.ingest(clip).item_id
         ws.process(item_id)
@@ -95,7 +97,7 @@ def item_client(
     processed store, and the processed item's id. Models are shared, not copied."""
     template, item_id = processed_store
     data = tmp_path / "data"
-    shutil.copytree(template, data, ignore=shutil.ignore_patterns("models", "work"))
+    copy_store(template, data, ignore=shutil.ignore_patterns("models", "work"))
     (data / "models").symlink_to(template / "models", target_is_directory=True)
     app = create_app(Settings(data_dir=data, operator="tester"))
     with app.state.desk.ws.db.begin() as session:

@@ -55,7 +55,7 @@ def wait_for(db: sessionmaker[Session], job_id: int, statuses: tuple[str, ...]) 
 def test_two_claimers_never_take_the_same_job(ws: Workspace) -> None:
     ids = add_jobs(ws.db, 60)
     taken: dict[str, list[int]] = {f"w{n}": [] for n in range(4)}
-    engines = {name: open_db(ws.settings.db_path) for name in taken}  # as other processes have
+    engines = {name: open_db(ws.settings.db_url) for name in taken}  # as other processes have
     start = threading.Barrier(len(taken), timeout=30)
 
     def claimer(name: str) -> None:

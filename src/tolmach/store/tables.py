@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -24,7 +24,7 @@ class Item(Base):
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes: past 2 GiB on PostgreSQL too
     ext: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(8))  # video, audio
     duration: Mapped[float]
@@ -91,7 +91,7 @@ class Output(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("stage_runs.id"), index=True)
     name: Mapped[str] = mapped_column(String(64))
     sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int]
+    size: Mapped[int] = mapped_column(BigInteger)  # bytes: past 2 GiB on PostgreSQL too
 
     run: Mapped[StageRun] = relationship(back_populates="outputs")
 

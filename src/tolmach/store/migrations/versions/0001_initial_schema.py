@@ -20,7 +20,7 @@ def upgrade() -> None:
         "items",
         sa.Column("id", sa.String(length=16), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("ext", sa.String(length=16), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("duration", sa.Double(), nullable=False),
@@ -98,7 +98,7 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["stage_runs.id"],

@@ -1,6 +1,7 @@
 """desk: accounts, sign-ins, API tokens, jobs, reviews, notes, entities, segment search
 
-On SQLite the segment index is an FTS5 table; on other databases a plain table for now.
+On SQLite the segment index is an FTS5 table; on PostgreSQL a table whose ``terms`` tsvector
+(filled by tolmach.search_index) has a GIN index; on other databases a plain table.
 
 Revision ID: 0004
 Revises: 0003
@@ -138,6 +139,16 @@ def upgrade() -> None:
             f"CREATE VIRTUAL TABLE segment_search USING fts5({SEARCH_COLUMNS}, "
             "tokenize = 'unicode61 remove_diacritics 2')"
         )
+    elif op.get_bind().dialect.name == "postgresql":
+        # rowid: named as SQLite's, so the newest-first order is one query on both.
+        op.execute(
+            "CREATE TABLE segment_search (rowid BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            "source TEXT NOT NULL, english TEXT NOT NULL, item_id VARCHAR(16) NOT NULL, "
+            "seg INTEGER NOT NULL, t_start DOUBLE PRECISION NOT NULL, "
+            "t_end DOUBLE PRECISION NOT NULL, terms TSVECTOR NOT NULL DEFAULT '')"
+        )
+        op.execute("CREATE INDEX segment_search_terms ON segment_search USING gin (terms)")
+        op.execute("CREATE INDEX segment_search_item ON segment_search (item_id)")
     else:
         op.execute(
             "CREATE TABLE segment_search (source TEXT, english TEXT, item_id VARCHAR(16), "
