@@ -49,5 +49,11 @@ lint: python
 test: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The same tests again on a throwaway PostgreSQL server (scripts/with-postgres): one database per
+# test, made from a migrated template. Fails when a test fails or none is collected.
+.PHONY: test-postgres
+test-postgres: setup
+	scripts/with-postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(OUT) $(SAMPLE)
