@@ -25,7 +25,7 @@ from tolmach.web import auth
 from tolmach.workspace import Workspace
 
 ITEMS = 30
-WAIT_S = 330  # the whole run, on two shared cores
+WAIT_S = 900  # the whole run: about 6 minutes on two cores shared with other work
 
 
 def clips(media: MediaFactory, n: int) -> list[Path]:
@@ -115,7 +115,8 @@ def test_thirty_items_survive_a_worker_killed_mid_transcription(
     by_id = {row["id"]: row for row in json.loads(listed.stdout)}
 
     assert counts["done"] == ITEMS, [r for r in by_id.values() if r["status"] == "failed"]
-    assert by_id[killed_job]["attempts"] >= 2 and "was lost" in by_id[killed_job]["message"]
+    assert by_id[killed_job]["attempts"] == 2  # retried once: the transcription taken over
+    assert {r["attempts"] for r in by_id.values() if r["id"] != killed_job} == {1}
     with ws.db() as session:
         items = session.scalars(select(Item)).all()
         assert len(items) == ITEMS and {i.status for i in items} == {"processed"}
