@@ -146,6 +146,20 @@ def test_every_word_must_match_and_a_quoted_phrase_keeps_its_order(
     assert find(store, "нам выплатили") == [("aaaa0001", 0)]
     assert find(store, '"деньги за три"') == [("aaaa0001", 0)]
     assert find(store, '"три за деньги"') == []
+    assert find(store, "месяца we") == [("aaaa0001", 0)]  # words may be in either column
+    assert find(store, '"месяца we"') == []  # a phrase may not run from one into the other
+    assert find(store, '"three months"') == [("aaaa0001", 0)]
+
+
+def test_latin_accents_are_dropped_and_words_split_at_punctuation(
+    db: sessionmaker[Session], blobs: BlobStore
+) -> None:
+    add_item(db, blobs, "dddd0004", "en", [("Le CAFÉ d'Anna, rue 5-B.", "Anna's café.")])
+    assert find(db, "cafe") == [("dddd0004", 0)]
+    assert find(db, "Café") == [("dddd0004", 0)]
+    assert find(db, '"rue 5 b"') == [("dddd0004", 0)]
+    assert find(db, "5-b anna") == [("dddd0004", 0)]
+    assert find(db, "caf") == []
 
 
 def test_yo_in_the_query_also_finds_the_spelling_with_ye(

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Response, expect, sync_playwright
 
-from conftest import REPO, MediaFactory
+from conftest import REPO, MediaFactory, store_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.server, pytest.mark.slow]
 
@@ -54,6 +54,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """A real `tolmach serve` on a free port over a new data folder with one editor."""
     root = tmp_path_factory.mktemp("desk-browser")
     env = {**os.environ, "TOLMACH_DATA_DIR": str(root / "data")}
+    if url := store_database(root / "data"):  # the module's own database on PostgreSQL
+        env["TOLMACH_DATABASE_URL"] = url
     tolmach = [sys.executable, "-m", "tolmach"]
     for role in ("editor", "admin"):
         added = subprocess.run(
