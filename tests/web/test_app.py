@@ -10,14 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import SessionTransaction
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tolmach.config import Settings
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
 from tolmach.store.desk import Note
 from tolmach.web.app import create_app
-from tolmach.web.server import NoDelayH11Protocol
+from tolmach.web.server import NoDelayProtocol
 from tolmach.workspace import Workspace
 from web.conftest import bearer
 
@@ -103,13 +103,13 @@ def test_of_two_servers_on_one_folder_only_one_runs_jobs(desk_settings: Settings
 def test_server_connections_have_nagle_off(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sockets handed to worker processes are not marked TCP by asyncio, which then leaves
     Nagle on (~40 ms per kept-alive answer): the desk's protocol turns it off itself."""
-    monkeypatch.setattr(H11Protocol, "connection_made", lambda self, transport: None)
+    monkeypatch.setattr(HttpToolsProtocol, "connection_made", lambda self, transport: None)
     with socket.create_server(("127.0.0.1", 0)) as listener:
         client = socket.create_connection(listener.getsockname())
         accepted, _ = listener.accept()
         with client, accepted:
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
             transport = SimpleNamespace(get_extra_info=lambda name: accepted)
-            protocol = NoDelayH11Protocol.__new__(NoDelayH11Protocol)  # only the hook is tried
+            protocol = NoDelayProtocol.__new__(NoDelayProtocol)  # only the hook is tried
             protocol.connection_made(transport)  # type: ignore[arg-type]
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1

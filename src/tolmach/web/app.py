@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO
@@ -22,11 +22,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tolmach import __version__
 from tolmach.config import Settings
 from tolmach.errors import InputError, NotFoundError, TolmachError
 from tolmach.web.deps import AuthRequired, Desk, Forbidden, render
+from tolmach.web.pagecache import DataVersion, PageCache
 from tolmach.workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -37,6 +39,33 @@ CSP = (
     "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+NAMES = {name for name, _ in HEADERS}
+
+
+class SecurityHeaders:
+    """The desk's security headers on every answer: a plain ASGI wrapper, as the
+    ``@app.middleware`` kind costs a task and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() not in NAMES]
+                message["headers"] = kept + HEADERS
+            await send(message)
+
+        if scope["type"] == "http":
+            await self.app(scope, receive, with_headers)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _wants_json(request: Request) -> bool:
@@ -95,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
             if lock is not None:
                 desk.jobs.stop()
                 lock.close()
+            desk.pages.version.close()
             desk.ws.close()
 
     app = FastAPI(
@@ -106,22 +136,14 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     templates = Jinja2Templates(directory=HERE / "templates")
-    desk = Desk(settings, Workspace.open(settings), templates)
+    ws = Workspace.open(settings)
+    desk = Desk(settings, ws, templates, PageCache(DataVersion(ws.db.kw["bind"])))
     app.state.desk = desk
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for name in ROUTERS:
         app.include_router(importlib.import_module(f"tolmach.web.routes.{name}").router)
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "same-origin"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(AuthRequired)
     async def _auth(request: Request, exc: AuthRequired) -> Response:

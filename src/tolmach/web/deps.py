@@ -15,21 +15,28 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tolmach.config import Settings
 from tolmach.store.desk import ROLES
+from tolmach.store.tables import utcnow
 from tolmach.web import auth
 from tolmach.workspace import Workspace
 
+if TYPE_CHECKING:
+    from tolmach.web.pagecache import PageCache
+
 COOKIE = "tolmach_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+MAX_SIGNED_IN = 10_000  # sign-ins remembered per server process
 
 
 @dataclass
@@ -37,7 +44,11 @@ class Desk:
     settings: Settings
     ws: Workspace
     templates: Jinja2Templates
+    pages: PageCache
     jobs: Any = None  # tolmach.web.jobs.JobQueue once the app has started
+    # who a cookie or token (by its sha256) signs in, with the data version it was looked up
+    # at and when it stops counting; see ``viewer``
+    signed_in: dict[str, tuple[int, datetime, Viewer]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,23 +97,72 @@ SESSION = Depends(db, scope="function")  # as a default: ``session: Session = SE
 DB = Annotated[Session, SESSION]  # as an annotation: ``session: DB``
 
 
-def viewer(request: Request) -> Viewer:
-    cached: Viewer | None = getattr(request.state, "viewer", None)
-    if cached is not None:
-        return cached
-    found = Viewer()
+def _credential(request: Request) -> str:
+    """The sign-in a request carries: "t" and an API token, "c" and a cookie, or ""."""
     header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return "t" + header[7:].strip()
     cookie = request.cookies.get(COOKIE, "")
-    with get_desk(request).ws.db.begin() as session:
-        if header.lower().startswith("bearer "):
-            user = auth.token_user(session, header[7:].strip())
-            if user is not None:
-                found = Viewer(user.name, user.role, "token")
-        elif cookie:
-            pair = auth.session_user(session, cookie)
-            if pair is not None:
-                found = Viewer(pair[0].name, pair[0].role, "cookie", pair[1].csrf)
-    request.state.viewer = found
+    return "c" + cookie if cookie else ""
+
+
+def _remembered(desk: Desk, credential: str) -> Viewer | None:
+    """Who ``credential`` signed in when the store was last the same: nothing was committed
+    since, so no sign-out, disabled account or changed role can have happened in between."""
+    known = desk.signed_in.get(auth.digest(credential))
+    if known is None or known[0] != desk.pages.version.current() or known[1] <= utcnow():
+        return None
+    return known[2]
+
+
+def _look_up(desk: Desk, credential: str) -> Viewer:
+    version = desk.pages.version.current()  # before the query: a change after it shows
+    with desk.ws.db.begin() as session:
+        if credential.startswith("t"):
+            user = auth.token_user(session, credential[1:])
+            if user is None:
+                return Viewer()
+            found = Viewer(user.name, user.role, "token")
+            until = utcnow() + auth.TOKEN_USE_PRECISION  # its last use is still written
+        else:
+            pair = auth.session_user(session, credential[1:])
+            if pair is None:
+                return Viewer()
+            found = Viewer(pair[0].name, pair[0].role, "cookie", pair[1].csrf)
+            until = pair[1].expires_at
+    if version is not None:
+        if len(desk.signed_in) >= MAX_SIGNED_IN:
+            desk.signed_in.clear()
+        desk.signed_in[auth.digest(credential)] = (version, until, found)
+    return found
+
+
+def _without_query(request: Request) -> Viewer | None:
+    """Who is asking, if that is known without a query: found earlier in this request, not
+    signed in, or remembered from an earlier request."""
+    found: Viewer | None = getattr(request.state, "viewer", None)
+    if found is None:
+        credential = _credential(request)
+        found = _remembered(get_desk(request), credential) if credential else Viewer()
+        if found is not None:
+            request.state.viewer = found
+    return found
+
+
+def who_is(request: Request) -> Viewer:
+    """Who is asking (a signed-in page costs no query while the store is unchanged)."""
+    found = _without_query(request)
+    if found is None:
+        found = request.state.viewer = _look_up(get_desk(request), _credential(request))
+    return found
+
+
+async def viewer(request: Request) -> Viewer:
+    """The dependency: who is asking, looked up in a worker thread when not remembered."""
+    found = _without_query(request)
+    if found is None:
+        found = await run_in_threadpool(_look_up, get_desk(request), _credential(request))
+        request.state.viewer = found
     return found
 
 
@@ -145,11 +205,33 @@ anyone = _anyone  # as a parameter: ``who: Viewer = Depends(anyone)``
 public = Depends(_anyone)  # as a route dependency: ``dependencies=[public]``
 
 
-def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+async def kept_page(
+    request: Request, who: Viewer, build: Callable[[Session, Viewer], Response]
 ) -> Response:
-    """A page from ``templates/``, with who is asking and their CSRF token in its context."""
-    who = viewer(request)
+    """The page ``build`` makes (in a database session of its own, for the viewer it is
+    given), kept while the store is unchanged and served from there to everyone of the same
+    role who asks for the same address (see :mod:`tolmach.web.pagecache`)."""
+    desk = get_desk(request)
+    htmx = request.headers.get("hx-request", "")
+    key = (request.scope["path"], request.scope["query_string"], who.role, htmx)
+
+    def in_session(shown: Viewer) -> Response:
+        with desk.ws.db.begin() as session:
+            return build(session, shown)
+
+    return await desk.pages.serve(key, who, in_session)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    who: Viewer | None = None,
+) -> Response:
+    """A page from ``templates/``, with who is asking (or ``who``, a kept page's placeholder)
+    and their CSRF token in its context."""
+    who = who or who_is(request)
     ctx = {"who": who, "csrf": who.csrf, "settings": get_desk(request).settings}
     ctx.update(context or {})
     return get_desk(request).templates.TemplateResponse(request, template, ctx, status_code=status)

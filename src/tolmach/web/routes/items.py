@@ -29,13 +29,14 @@ from tolmach.errors import InputError, NotFoundError
 from tolmach.review import words as review_words
 from tolmach.store.desk import REVIEW_STATUSES, Job
 from tolmach.web import itemviews
-from tolmach.web.deps import DB, Viewer, get_desk, render, require
+from tolmach.web.deps import DB, Viewer, get_desk, kept_page, render, require
 from tolmach.web.itemviews import FLAG_HINTS, clock
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(require("viewer"))]
 Editor = Annotated[Viewer, Depends(require("editor"))]
 TRACKS = ("source", "english")
+STATUSES = [(s, review_words(s)) for s in REVIEW_STATUSES]
 
 
 class SegmentEdit(BaseModel):
@@ -55,32 +56,31 @@ def _number(raw: str) -> int:
 
 
 @router.get("/items", include_in_schema=False)
-def items_page(
-    request: Request,
-    who: Reader,
-    session: DB,
-    language: str = "",
-    review: str = "",
-    page: str = "1",
+async def items_page(
+    request: Request, who: Reader, language: str = "", review: str = "", page: str = "1"
 ) -> Response:
-    found = itemviews.list_items(
-        session, language=language, review=review, page=itemviews.parse_page(page)
-    )
-    ctx = {"found": found, "language": language, "review": review, "clock": clock}
-    statuses = [(s, review_words(s)) for s in REVIEW_STATUSES]
-    return render(request, "items/list.html", ctx | {"statuses": statuses, "words": review_words})
+    def build(session: Session, shown: Viewer) -> Response:
+        number = itemviews.parse_page(page)
+        found = itemviews.list_items(session, language=language, review=review, page=number)
+        ctx = {"found": found, "language": language, "review": review, "clock": clock}
+        ctx |= {"statuses": STATUSES, "words": review_words}
+        return render(request, "items/list.html", ctx, who=shown)
+
+    return await kept_page(request, who, build)
 
 
 @router.get("/items/{item_id}", include_in_schema=False)
-def item_page(request: Request, item_id: str, who: Reader, session: DB) -> Response:
-    facts = itemviews.item_facts(session, item_id)
-    language, lines = itemviews.bilingual(get_desk(request).ws.blobs, facts.outputs)
-    jobs = session.scalars(
-        select(Job).where(Job.item_id == facts.row.id, Job.status.in_(("queued", "running")))
-    ).all()
-    ctx = _line_ctx(who, facts.row.id, facts.row.kind, language)
-    ctx |= {"facts": facts, "row": facts.row, "lines": lines, "jobs": jobs}
-    return render(request, "items/item.html", ctx)
+async def item_page(request: Request, item_id: str, who: Reader) -> Response:
+    def build(session: Session, shown: Viewer) -> Response:
+        facts = itemviews.item_facts(session, item_id)
+        language, lines = itemviews.bilingual(get_desk(request).ws.blobs, facts.outputs)
+        busy = Job.status.in_(("queued", "running"))
+        jobs = session.scalars(select(Job).where(Job.item_id == facts.row.id, busy)).all()
+        ctx = _line_ctx(shown, facts.row.id, facts.row.kind, language)
+        ctx |= {"facts": facts, "row": facts.row, "lines": lines, "jobs": jobs}
+        return render(request, "items/item.html", ctx, who=shown)
+
+    return await kept_page(request, who, build)
 
 
 @router.get("/items/{item_id}/media/original", include_in_schema=False)

@@ -23,12 +23,13 @@ from tolmach import search, search_index
 from tolmach.errors import InputError
 from tolmach.review import words as review_words
 from tolmach.store.desk import REVIEW_STATUSES, EntityRow
-from tolmach.web.deps import DB, Viewer, get_desk, render, require
+from tolmach.web.deps import DB, Viewer, get_desk, kept_page, render, require
 
 router = APIRouter()
 Reader = Annotated[Viewer, Depends(require("viewer"))]
 FIELDS = ("q", "language", "status", "entity", "kind", "since", "until", "source")
 MAX_PAGE = search.CANDIDATES // search.PAGE
+STATUSES = [(s, review_words(s)) for s in REVIEW_STATUSES]
 
 
 def _date(name: str, raw: str) -> date | None:
@@ -94,19 +95,24 @@ def _context(params: dict[str, str], found: search.Results) -> dict[str, Any]:
 
 
 @router.get("/search", include_in_schema=False)
-def search_page(request: Request, who: Reader, session: DB) -> Response:
-    params, found = _run(request, session)
-    langs = sorted({"ru", "uk", *search.languages(session).values()} - {""})
-    kinds = sorted(session.scalars(select(EntityRow.kind).distinct()))
-    statuses = [(s, review_words(s)) for s in REVIEW_STATUSES]
-    ctx = _context(params, found) | {"languages": langs, "kinds": kinds, "statuses": statuses}
-    return render(request, "search/page.html", ctx)
+async def search_page(request: Request, who: Reader) -> Response:
+    def build(session: Session, shown: Viewer) -> Response:
+        params, found = _run(request, session)
+        langs = sorted({"ru", "uk", *search.languages(session).values()} - {""})
+        kinds = sorted(session.scalars(select(EntityRow.kind).distinct()))
+        ctx = _context(params, found) | {"languages": langs, "kinds": kinds, "statuses": STATUSES}
+        return render(request, "search/page.html", ctx, who=shown)
+
+    return await kept_page(request, who, build)
 
 
 @router.get("/search/results", include_in_schema=False)
-def search_results(request: Request, who: Reader, session: DB) -> Response:
-    params, found = _run(request, session)
-    return render(request, "search/_results.html", _context(params, found))
+async def search_results(request: Request, who: Reader) -> Response:
+    def build(session: Session, shown: Viewer) -> Response:
+        params, found = _run(request, session)
+        return render(request, "search/_results.html", _context(params, found), who=shown)
+
+    return await kept_page(request, who, build)
 
 
 @router.get("/api/search")
