@@ -95,10 +95,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _postgres.pop().close()
 
 
-def on_postgres() -> bool:
-    return bool(os.environ.get("TOLMACH_TEST_DATABASE_URL"))
-
-
 def store_database(data_dir: Path) -> str:
     """For a fixture wider than one test that builds a store in ``data_dir``: the URL of a
     database of its own ("" on SQLite, where the store is the file in the folder), kept until
@@ -135,6 +131,8 @@ def second_database() -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def database_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The test's database URL: its own PostgreSQL database, or "" for the SQLite file."""
+    monkeypatch.delenv("TOLMACH_BLOB_ROOT", raising=False)  # never a deployment's store
+    monkeypatch.delenv("TOLMACH_DATABASE_URL", raising=False)
     pg = postgres()
     if pg is None:
         yield ""
