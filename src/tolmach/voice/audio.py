@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import subprocess
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -150,24 +151,35 @@ def compress(source: Path, dest: Path) -> float:
     """The voice evened out (3:1 above -18 dBFS) at 48 kHz, before it is mixed: Piper speaks
     every sentence up to full scale, about 20 dB above its loudness. Returns the loudness of
     ``dest`` (LUFS), measured as it is written."""
-    return _written(source, f"aresample={RATE},{COMPRESSOR}", dest, 1, "compressing the voice")
+    chain = f"aresample={RATE},{COMPRESSOR}"
+    return _written(source, chain, dest, [], ["-c:a", "pcm_s16le"], "compressing the voice")
 
 
 def normalise(
-    source: Path, dest: Path, target: float, channels: int, measured: float | None = None
+    source: Path,
+    dest: Path,
+    target: float,
+    channels: int,
+    measured: float | None = None,
+    written_as: Sequence[str] = ("-c:a", "pcm_s16le"),
+    inputs: Sequence[str] = (),
 ) -> float:
-    """``source`` at ``target`` LUFS integrated into ``dest`` (48 kHz WAV); the loudness reached.
+    """``source`` at ``target`` LUFS integrated into ``dest`` (48 kHz); the loudness reached.
 
     A gain and a peak limiter, measured as ``dest`` is written and the gain corrected until
     within ``TOLERANCE`` (at most ``PASSES`` passes; the limiter takes a little of the gain
     back). ``measured``: the loudness of ``source`` when known (else it is measured first).
+    ``written_as``: the output options (16-bit WAV unless told), so that the last step can
+    be the final encode; ``inputs``: more ffmpeg inputs (chapters, tags) those options use.
     ``loudnorm`` alone cannot do it for synthetic speech, whose peaks sit about 20 dB above
     its loudness: its linear mode is refused and its dynamic mode lands 1-2 LU short.
     """
     gain = target - (integrated(source) if measured is None else measured)
     for _ in range(PASSES):
         chain = f"aresample={RATE},volume={gain:.2f}dB,{LIMITER}"
-        reached = _written(source, chain, dest, channels, "normalising loudness")
+        reached = _written(
+            source, chain, dest, [*inputs], ["-ac", str(channels), *written_as], "normalising"
+        )
         if abs(target - reached) <= TOLERANCE:
             break
         gain += target - reached
@@ -183,13 +195,15 @@ def integrated(source: Path) -> float:
     return _metered(["-i", safe_path(source), "-filter:a", METER, "-f", "null", "-"])
 
 
-def _written(source: Path, chain: str, dest: Path, channels: int, what: str) -> float:
-    """``source`` through the filter ``chain`` into ``dest`` (16-bit WAV), metered on the way:
-    one pass where writing and then measuring took two."""
+def _written(
+    source: Path, chain: str, dest: Path, inputs: list[str], outputs: list[str], what: str
+) -> float:
+    """``source`` through the filter ``chain`` into ``dest`` with ``outputs`` options, metered
+    on the way: one pass where writing and then measuring took two."""
     return _metered(
         [
-            *["-i", safe_path(source), "-filter:a", f"{chain},{METER}"],
-            *["-ac", str(channels), "-c:a", "pcm_s16le", safe_path(dest)],
+            *["-i", safe_path(source), *inputs, "-filter:a", f"{chain},{METER}"],
+            *["-map", "0:a", *outputs, safe_path(dest)],
         ],
         what,
     )

@@ -22,11 +22,12 @@ import numpy as np
 from tolmach.config import Settings
 from tolmach.engines.tts import load_tts
 from tolmach.errors import InputError, NotFoundError
-from tolmach.media import run_ffmpeg_progress, safe_path
+from tolmach.media import safe_path
 from tolmach.voice import audio, disclose, provenance
 from tolmach.voice.track import Clock, opening, utterances
 
 PARAGRAPH_PAUSE_S = 0.7
+AAC_WITH_CHAPTERS = ("-map_metadata", "1", "-map_chapters", "1", "-c:a", "aac", "-b:a", "96k")
 TITLE_WORDS = 8
 
 
@@ -105,22 +106,19 @@ def narrate(
     clock.lap("speech")
     even = work / "narration-even.wav"
     even_lufs = audio.compress(raw, even)
-    audio.normalise(even, work / "narration.wav", settings.voice_loudness, 1, even_lufs)
-    clock.lap("loudness")
     statement = disclose.statement(engine.engine, engine.voice, translation="")
     meta = _ffmetadata(work / "chapters.txt", story.stem, statement, chapters)
     encoded = work / "narration.m4a"
-    run_ffmpeg_progress(
-        [
-            *["-i", safe_path(work / "narration.wav"), "-i", safe_path(meta)],
-            *["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"],
-            *["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", safe_path(encoded)],
-        ],
-        "encoding the narration",
-        at,
-        lambda d, t: None,
+    audio.normalise(  # the last pass is the AAC encode, chapters and tags with it
+        even,
+        encoded,
+        settings.voice_loudness,
+        1,
+        even_lufs,
+        (*AAC_WITH_CHAPTERS, "-movflags", "+faststart"),
+        ["-i", safe_path(meta)],
     )
-    clock.lap("encode")
+    clock.lap("loudness and encode")
     signed = provenance.Signed(out, False, warning=provenance.UNSIGNED)
     out.parent.mkdir(parents=True, exist_ok=True)
     if signer is not None:
