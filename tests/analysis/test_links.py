@@ -99,3 +99,40 @@ def test_blanket_naming_topics_covers_what_they_cover() -> None:
         "medical",
     ]
     assert view["never_addressed"] == []
+
+
+def _groups(first: str, later: str, language: str = "ru") -> dict[str, list[str]]:
+    view = retractions.view(
+        _analysis(first, language)["claims"], _analysis(later, language)["claims"]
+    )
+    return {g: [e["claim"]["topic"] for e in view[g]] for g in retractions.GROUPS}
+
+
+def test_withdrawing_the_appeal_covers_all_only_when_nothing_is_answered() -> None:
+    first = "Нам не хватает воды. Зарплату не платят третий месяц."
+    alone = _groups(first, "Мы отказываемся от своих слов.")
+    assert alone == {"retracted": [], "blanket": ["water", "pay"], "never_addressed": []}
+    # once the follow-up answers one complaint itself, the withdrawal covers none of the rest
+    answered = _groups(first, "Мы отказываемся от своих слов. Вода есть.")
+    assert answered == {"retracted": ["water"], "blanket": [], "never_addressed": ["pay"]}
+    # an apology alone takes back nothing
+    sorry = _groups(first, "Извиняемся за прошлое видео.")
+    assert sorry["never_addressed"] == ["water", "pay"]
+
+
+def test_a_reason_given_with_a_complaint_is_part_of_it() -> None:
+    claims = _analysis("Раненых с поля боя не выносят, потому что запрещено останавливаться.")
+    assert [(c["topic"], c["stance"]) for c in claims["claims"]] == [("medical", "complaint")]
+    later = _analysis("Деньги пришли, задержка была из-за ошибки в документах.")
+    assert [(c["topic"], c["stance"]) for c in later["claims"]] == [
+        ("pay", "affirmation"),
+        ("pay", "explanation"),
+    ]
+
+
+def test_all_is_well_with_one_named_thing_is_no_blanket() -> None:
+    later = _analysis("С командиром взвода всё нормально.")["claims"]
+    assert [(c["topic"], c["stance"], c["blanket"]) for c in later] == [
+        ("command", "affirmation", False)
+    ]
+    assert _analysis("Всё нормально.")["claims"][0]["blanket"] is True

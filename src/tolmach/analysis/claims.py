@@ -33,6 +33,7 @@ STANCE_MARGIN = 0.01
 # against: 16 of the 18 plain claims right, 13 of 18 without the lean).
 STATEMENT_LEAN = 0.015
 DEFAULT_EVIDENCE = "(no marker)"
+_BUT = re.compile(r"\b(но|але|однако|проте|зато|зате)\b", re.IGNORECASE)
 MORALE = "morale"
 MAX_CLAUSES = 200_000  # more is not a statement: clauses past this are left out
 
@@ -106,6 +107,7 @@ def _merge(
             or (weak and not _clause_like(piece, language))
             or not _useful(left, language, tax)
             or _halves(left, piece, language, tax)
+            or (weak and not _clause_like(left, language))  # "Водой, питанием, ... обеспечены"
         ):
             out[-1] = (out[-1][0], e)
         else:
@@ -113,12 +115,18 @@ def _merge(
     return out
 
 
+def _extended(claim: Claim, text: str, end: int) -> Claim:
+    c = claim
+    return Claim(c.id, c.start, end, text[c.start : end], c.topic, c.stance, c.blanket,
+                 c.evidence, c.method, c.also, c.extra)  # fmt: skip
+
+
 def _halves(left: str, right: str, language: str, tax: topics.Taxonomy) -> bool:
     """A topic with no stance on the left, a stance with no topic on the right of a split
     ("Питна вода привозна, її дають по пів літра", "Дрони в них скрізь, а своїх
     немає"): one claim, not two."""
     left_topic = bool(tax.hits(lexicon.tokens(left, language)))
-    right_topic = bool(tax.hits(lexicon.tokens(right, language)))
+    right_topic = bool(topics.clause_topics(right, language, tax)[0])
     return left_topic and not right_topic and not stance.has_marker(left, language)
 
 
@@ -180,7 +188,10 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
             s = text.index(piece, s)
             e = s + len(piece)
             main, others = topics.clause_topics(text[s:e], language, tax)
-            kind, blanket, evidence, unsure = stance.stance_of(piece, bool(main), language)
+            specific = bool(main) and main != [topics.GENERAL]
+            kind, blanket, evidence, unsure = stance.stance_of(
+                piece, bool(main), language, specific
+            )
             if not kind:
                 continue
             if main and kind == "affirmation" and not evidence:
@@ -190,6 +201,21 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 # why the video was made: the state of mind, not what upset it ("под
                 # влиянием эмоций после гибели товарищей")
                 main, others = [MORALE], [t for t in [*main, *others] if t != MORALE]
+            before = found[-1] if found and found[-1].start >= s_start else None
+            if (
+                kind == "explanation"
+                and before
+                and before.stance == "complaint"
+                and not _BUT.search(text, before.end, s)
+            ):
+                # the reason of a complaint is part of it ("Раненых не выносят, потому что
+                # запрещено останавливаться"), not an explanation of the video
+                found = [_extended(c, text, e) if c.start == before.start else c for c in found]
+                continue
+            if not main and kind == "explanation" and before and before.topic != topics.GENERAL:
+                # an explanation that names nothing is about what the clause before it named
+                # ("Деньги пришли, задержка была из-за ошибки в документах")
+                main = [before.topic]
             if not main and (blanket or kind in {"retraction", "explanation"}):
                 main = [topics.GENERAL]  # about the statement itself, not one topic
             if not main:

@@ -8,6 +8,8 @@ Each complaint of the earlier item lands in exactly one group:
 - ``blanket``: only a blanket denial speaks to it: "претензий к командованию не имеем" covers
   the claims on command (as topic, or named in the claim), "ни к снабжению" those on water,
   food, clothing, equipment and medical care; "претензий не имеем" covers all.
+  A withdrawal of the whole appeal ("мы отказываемся от своих слов") covers every claim,
+  but only when the later statement answers none by itself.
 - ``never_addressed``: nothing later speaks to it. An apology for "the previous video" is
   shown beside the groups but does not, by itself, take back any one claim.
 
@@ -49,15 +51,16 @@ def view(
     tax = taxonomy or topics.load()
     groups: dict[str, list[dict[str, Any]]] = {g: [] for g in GROUPS}
     specific = [c for c in later if not c.get("blanket")]
-    blankets = [c for c in later if c.get("blanket")]
+    answers = [c for c in specific if c["stance"] in OPPOSITE]
+    # a withdrawal of the whole appeal ("беремо свої слова назад") covers what is left only
+    # when the follow-up answers nothing by itself
+    blankets = [
+        c for c in later if c.get("blanket") and (c["stance"] != "retraction" or not answers)
+    ]
     for claim in earlier:
         if claim["stance"] != "complaint":
             continue
-        by = [
-            c
-            for c in specific
-            if c["stance"] in OPPOSITE and tax.answers(c["topic"], claim["topic"])
-        ]
+        by = [c for c in answers if tax.answers(c["topic"], claim["topic"])]
         if by:
             groups["retracted"].append({"claim": _brief(claim), "by": [_brief(c) for c in by]})
             continue

@@ -32,7 +32,7 @@ _NOT_ABOUT = {"pay": {"свой", "свій", "власний", "собстве�
 _FROM = {"с", "со", "из", "з", "із", "зі"}
 # A phrase keyword (words by lemma, any order, within PHRASE_SPAN tokens) outweighs the
 # single keywords it is made of: "требуют с нас деньги" is extortion, not pay
-PHRASE_SPAN = 6
+PHRASE_SPAN = 8
 PHRASE_BONUS = 3
 _CONJ = {"и", "или", "либо", "та", "і", "й", "або", "чи", "а", "также", "також", "ни", "ні"}
 
