@@ -42,7 +42,6 @@ def make_app(settings: Settings, worker: bool = False) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=10,
         worker_hijack_root_logger=False,
-        worker_send_task_events=True,  # `celery events` and Flower can watch the workers
     )
     if worker:
         from tolmach.distributed import tasks

@@ -22,6 +22,7 @@ from tolmach.config import Settings
 from tolmach.distributed.app import JOB_TASK, STAGE_TASK, queue_of, sender
 from tolmach.pipeline import runner
 from tolmach.pipeline.context import ItemInfo
+from tolmach.store import queries
 from tolmach.store.desk import Job
 from tolmach.store.tables import utcnow
 
@@ -71,10 +72,11 @@ def next_stage(
     stages before it."""
     summaries: dict[str, dict[str, Any]] = {}
     with db() as session:
+        inputs = queries.current_outputs(session, info.id)  # read once: none of them runs here
         for stage in runner.STAGES:
             if not runner.applies(stage, info, settings):
                 continue
-            summary = runner.pending(session, settings, info, stage)[2]
+            summary = runner.pending(session, settings, info, stage, inputs)[2]
             if summary is None:
                 return stage, summaries
             summaries[stage.name] = summary

@@ -23,6 +23,7 @@ from typing import Any
 
 from celery import Celery, Task  # type: ignore[import-untyped]
 from sqlalchemy import or_, update
+from sqlalchemy.exc import OperationalError
 
 from tolmach.config import Settings
 from tolmach.distributed import claims, dispatch
@@ -60,7 +61,12 @@ def register(app: Celery, settings: Settings) -> None:
 
     @app.task(name="tolmach.stage", bind=True, max_retries=None)  # type: ignore[untyped-decorator]
     def stage_task(self: Task, job_id: int, item_id: str, stage: str) -> None:
-        if not run_stage(_workspace(frozen), job_id, item_id, stage, worker_name()):
+        try:
+            ran = run_stage(_workspace(frozen), job_id, item_id, stage, worker_name())
+        except OperationalError as exc:  # the database is away: the job waits, not fails
+            log.warning("[%s:%s] database error, tried again later: %s", item_id, stage, exc)
+            raise self.retry(countdown=pause) from None
+        if not ran:
             raise self.retry(countdown=pause)
 
 

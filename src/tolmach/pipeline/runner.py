@@ -170,11 +170,16 @@ def applies(stage: Stage, info: ItemInfo, settings: Settings) -> bool:
 
 
 def pending(
-    session: Session, settings: Settings, info: ItemInfo, stage: Stage
+    session: Session,
+    settings: Settings,
+    info: ItemInfo,
+    stage: Stage,
+    inputs: dict[str, str] | None = None,
 ) -> tuple[dict[str, str], str, dict[str, Any] | None]:
-    """The item's current outputs, the stage's input key over them, and the summary of the
-    done run with that key (None: the stage must run)."""
-    inputs = queries.current_outputs(session, info.id)
+    """The item's current outputs (``inputs``, when read already), the stage's input key over
+    them, and the summary of the done run with that key (None: the stage must run)."""
+    if inputs is None:
+        inputs = queries.current_outputs(session, info.id)
     key = _input_key(stage, inputs, settings)
     done = session.scalars(
         select(StageRun)
