@@ -208,3 +208,23 @@ def test_a_phrase_keyword_outweighs_its_words() -> None:
     assert _pairs("Нам не выплатили деньги")[0] == ("pay", "complaint")
     # a medical commission is about how people were mobilised, not medical care
     assert _pairs("Нас отправили на фронт без медицинской комиссии")[0][0] == "mobilisation"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # a request in a grievance says what is missing
+        ("Просим дать нам нормальную подготовку.", "ru", ("training", "complaint")),
+        # a promise told of is a broken one
+        ("Обіцяли відпустку на десять днів.", "uk", ("leave", "complaint")),
+        # how many are left in the ranks is a count of the dead and wounded
+        (
+            "Из ста двадцати человек в строю осталось девятнадцать.",
+            "ru",
+            ("casualties", "complaint"),
+        ),
+        ("Виплати за поранення ніхто не отримав.", "uk", ("pay", "complaint")),
+    ],
+)
+def test_requests_promises_and_counts(text: str, language: str, expected: tuple[str, str]) -> None:
+    assert _pairs(text, language)[0] == expected

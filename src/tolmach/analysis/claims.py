@@ -115,10 +115,11 @@ def _merge(
     return out
 
 
-def _extended(claim: Claim, text: str, end: int) -> Claim:
+def _extended(claim: Claim, text: str, end: int, kind: str) -> Claim:
     c = claim
-    return Claim(c.id, c.start, end, text[c.start : end], c.topic, c.stance, c.blanket,
-                 c.evidence, c.method, c.also, c.extra)  # fmt: skip
+    evidence = c.evidence if kind == c.stance else "the reason given"
+    return Claim(c.id, c.start, end, text[c.start : end], c.topic, kind, c.blanket,
+                 evidence, c.method, c.also, c.extra)  # fmt: skip
 
 
 def _halves(left: str, right: str, language: str, tax: topics.Taxonomy) -> bool:
@@ -202,16 +203,20 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 # влиянием эмоций после гибели товарищей")
                 main, others = [MORALE], [t for t in [*main, *others] if t != MORALE]
             before = found[-1] if found and found[-1].start >= s_start else None
-            if (
-                kind == "explanation"
-                and before
-                and before.stance == "complaint"
-                and not _BUT.search(text, before.end, s)
-            ):
+            if kind == "explanation" and before and not _BUT.search(text, before.end, s):
                 # the reason of a complaint is part of it ("Раненых не выносят, потому что
-                # запрещено останавливаться"), not an explanation of the video
-                found = [_extended(c, text, e) if c.start == before.start else c for c in found]
-                continue
+                # запрещено останавливаться"; "Раненые лежат сутками, потому что эвакуации
+                # нет"), not an explanation of the video
+                lacking = stance.COMPLAINT.search(piece.lower())
+                plain = before.evidence == DEFAULT_EVIDENCE
+                if before.stance == "complaint" or (plain and lacking):
+                    found = [
+                        _extended(c, text, e, "complaint" if plain else c.stance)
+                        if c.start == before.start
+                        else c
+                        for c in found
+                    ]
+                    continue
             if not main and kind == "explanation" and before and before.topic != topics.GENERAL:
                 # an explanation that names nothing is about what the clause before it named
                 # ("Деньги пришли, задержка была из-за ошибки в документах")
