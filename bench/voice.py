@@ -17,8 +17,15 @@ in the data folder given:
   words) aloud with ``narrate`` and times it (target < 20 s for 1,000 words).
 
     .venv/bin/python bench/voice.py --data-dir DATA [--item ID] [--words 1000] [--engine piper]
-        [--preset veryfast] [--skip-narration] [--as-audio]
+        [--preset veryfast] [--skip-narration] [--as-audio] [--rounds 2] [--baseline REF]
     .venv/bin/python bench/voice.py --sentences 120 --skip-narration
+
+Every case is run against a baseline in the same command: tolmach's ``src`` at the git ref
+``--baseline`` (default: the commit before the voice speed work) is taken out into a temporary
+folder, and each round runs the baseline and the working tree, each in a process of its own
+(the baseline first in odd rounds, second in even ones), so both meet the same load. The
+table gives the medians over the rounds and their ratio; each run's line gives the load
+average before it.
 
 ``--sentences N`` replaces the item by a harder case for fitting: one segment per sentence
 (the first N seconds of bench/corpus/ru-10min.wav, each Russian sentence's time from the
@@ -29,16 +36,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import MANIFEST, MODELS, REPO, WAV_10MIN, machine, need_corpus, table, wer
+from _common import MANIFEST, MODELS, REPO, WAV_10MIN, machine, median, need_corpus, table, wer
 
 TATOEBA_EN = REPO.parent / "shared" / "data" / "mt" / "tatoeba" / "eng-rus"
+BASELINE = "aafc7fe~1"  # the voice stage and narration before they were made faster
 
 
 def stage_context(args: argparse.Namespace, work: Path) -> Any:
@@ -172,7 +182,7 @@ def story(words: int) -> str:
     return "\n\n".join(paragraphs)
 
 
-def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
+def voice_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from tolmach.models import Translation
     from tolmach.pipeline import voice
     from tolmach.voice.speech_text import for_speech
@@ -191,27 +201,25 @@ def voice_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
     translation = Translation.from_dict(ctx.read_json("translation.json"))
     reference = for_speech(" ".join([SPOKEN_DISCLOSURE, *(s.text for s in translation.segments)]))
     heard = transcribe_en(track)
-    error = wer(reference, for_speech(heard))
     lufs, peak = loudness(clip)
     segs = report["segments"]
-    outcomes = {o: sum(s["outcome"] == o for s in segs) for o in ("fits", "sped", "overran")}
-    outcomes["truncated"] = sum(s["outcome"] == "truncated" for s in segs)
-    duration = ctx.item.duration
-    print(f"\nvoice stage on item {ctx.item.id} ({duration:.1f} s, {len(segs)} segments)")
-    print(f"reference: {reference[:300]}...\nheard:     {heard[:300]}...")
-    return [
-        ["segments", len(segs), ""],
-        ["outcomes", ", ".join(f"{k} {v}" for k, v in outcomes.items()), ""],
-        ["in their slot", f"{report['fit_share']:.0%}", ">= 90%"],
-        ["WER (whisper-base, en)", f"{error:.1%}", "< 15%"],
-        ["loudness (clip)", f"{lufs:.1f} LUFS, peak {peak:.1f} dBFS", "-16 +-1 LUFS"],
-        ["voice stage wall", f"{wall:.1f} s", ""],
-        ["  of which", ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()), ""],
-        ["wall / clip duration", f"{wall / duration:.2f}", "< 0.25"],
-    ]
+    return {
+        "item": ctx.item.id,
+        "duration": ctx.item.duration,
+        "segments": len(segs),
+        "outcomes": {o: sum(s["outcome"] == o for s in segs) for o in OUTCOMES},
+        "fit_share": report["fit_share"],
+        "wer": wer(reference, for_speech(heard)),
+        "lufs": lufs,
+        "peak": peak,
+        "bytes": clip.stat().st_size,
+        "wall": wall,
+        "timings": report["timings_s"],
+        "heard": heard[:300],
+    }
 
 
-def narration_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
+def narration_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from tolmach.config import Settings
     from tolmach.voice.narrate import narrate
 
@@ -224,12 +232,105 @@ def narration_case(args: argparse.Namespace, work: Path) -> list[list[Any]]:
     made = narrate(path, work / "story.m4a", settings, work / "narrate")
     wall = time.perf_counter() - start
     lufs, _ = loudness(made.path)
-    return [
-        ["story", f"{len(text.split())} words, {len(made.chapters)} paragraphs", ""],
-        ["narration length", f"{made.duration:.1f} s, {lufs:.1f} LUFS", ""],
-        ["narration wall", f"{wall:.1f} s", "< 20 s"],
-        ["  of which", ", ".join(f"{k} {v:.1f} s" for k, v in made.timings_s.items()), ""],
+    return {
+        "words": len(text.split()),
+        "chapters": len(made.chapters),
+        "duration": made.duration,
+        "lufs": lufs,
+        "wall": wall,
+        "timings": made.timings_s,
+    }
+
+
+OUTCOMES = ("fits", "sped", "overran", "truncated")
+
+
+def one_run(args: argparse.Namespace) -> dict[str, Any]:
+    """Both cases with whichever tolmach this process imports (a child of ``main``)."""
+    import tolmach
+
+    with tempfile.TemporaryDirectory() as tmp:
+        found: dict[str, Any] = {"tolmach": tolmach.__file__}
+        found["voice"] = voice_case(args, Path(tmp))
+        if not args.skip_narration:
+            found["narration"] = narration_case(args, Path(tmp))
+    return found
+
+
+def baseline_src(ref: str, into: Path) -> Path:
+    """tolmach's ``src`` as it was at the git ref ``ref``."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "src"], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def child(src: Path, argv: list[str], out: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    subprocess.run([sys.executable, __file__, *argv, "--one", str(out)], env=env, check=True)
+    found: dict[str, Any] = json.loads(out.read_text())
+    assert found["tolmach"].startswith(str(src)), found["tolmach"]
+    return found
+
+
+def runs_line(name: str, run: dict[str, Any]) -> str:
+    v = run["voice"]
+    line = (
+        f"{name:8s} load {run['load']:4.1f}: voice {v['wall']:5.1f} s "
+        f"({v['wall'] / v['duration']:.2f}x; {_phases(v['timings'])}), WER {v['wer']:.1%}, "
+        f"{v['lufs']:.1f} LUFS, peak {v['peak']:.1f}, {v['bytes'] / 1e6:.1f} MB"
+    )
+    if "narration" in run:
+        n = run["narration"]
+        line += f"; narration {n['wall']:.1f} s ({_phases(n['timings'])}), {n['lufs']:.1f} LUFS"
+    return line
+
+
+def _phases(timings: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in timings.items() if v >= 0.05)
+
+
+def compare(runs: dict[str, list[dict[str, Any]]]) -> list[list[Any]]:
+    base, now = runs["baseline"], runs["now"]
+
+    def row(name: str, get: Any, unit: str, target: str) -> list[Any]:
+        b, n = median([get(r) for r in base]), median([get(r) for r in now])
+        return [name, f"{b:.2f}{unit}", f"{n:.2f}{unit}", f"{n / b:.2f}", target]
+
+    def both(name: str, show: Any, target: str) -> list[Any]:
+        return [name, show(base), show(now), "", target]
+
+    v0 = now[0]["voice"]
+    outcomes = ", ".join(f"{k} {c}" for k, c in v0["outcomes"].items())
+    rows = [
+        row("voice stage wall", lambda r: r["voice"]["wall"], " s", ""),
+        row("wall / clip duration", lambda r: r["voice"]["wall"] / r["voice"]["duration"], "", ""),
+        both("WER (whisper-base, en), worst", lambda x: _worst(x, "wer"), "< 15%"),
+        both("loudness (clip), LUFS", lambda x: _span(x, "lufs"), "-16 +-1"),
+        both("in their slot", lambda x: _span(x, "fit_share"), ">= 90%"),
+        row("clip size", lambda r: r["voice"]["bytes"] / 1e6, " MB", ""),
+        ["segments, outcomes", "", f"{v0['segments']}: {outcomes}", "", ""],
     ]
+    rows[1][-1] = "< 0.25"
+    if "narration" in now[0]:
+        n0 = now[0]["narration"]
+        told = f"{n0['words']} words, {n0['chapters']} paragraphs, {n0['duration']:.0f} s"
+        rows += [
+            row("narration wall", lambda r: r["narration"]["wall"], " s", "< 20 s"),
+            both("narration loudness, LUFS", lambda x: _span(x, "lufs", "narration"), "-16 +-1"),
+            ["story", "", told, "", ""],
+        ]
+    return rows
+
+
+def _worst(runs: list[dict[str, Any]], key: str) -> str:
+    return f"{max(r['voice'][key] for r in runs):.1%}"
+
+
+def _span(runs: list[dict[str, Any]], key: str, case: str = "voice") -> str:
+    values = sorted(r[case][key] for r in runs)
+    return f"{values[0]:.2f}" if values[0] == values[-1] else f"{values[0]:.2f} to {values[-1]:.2f}"
 
 
 def main() -> None:
@@ -244,16 +345,38 @@ def main() -> None:
     ap.add_argument(
         "--sentences", type=float, default=0, help="seconds of the corpus, a segment a sentence"
     )
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--baseline", default=BASELINE, help="git ref of the baseline")
+    ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # a child: one run, JSON here
     args = ap.parse_args()
     if args.data_dir is None and not args.sentences:
         ap.error("give --data-dir (an item) or --sentences SECONDS")
+    if args.one:
+        args.one.write_text(json.dumps(one_run(args)))
+        return
+    argv = list(sys.argv[1:])
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "now": []}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = voice_case(args, Path(tmp))
-        if not args.skip_narration:
-            rows += narration_case(args, Path(tmp))
+        sources = {"baseline": baseline_src(args.baseline, Path(tmp)), "now": REPO / "src"}
+        for n in range(args.rounds):
+            for name in ("baseline", "now") if n % 2 == 0 else ("now", "baseline"):
+                load = os.getloadavg()[0]
+                run = child(sources[name], argv, Path(tmp) / f"{name}{n}.json")
+                runs[name].append({**run, "load": load})
+                print(runs_line(name, runs[name][-1]), flush=True)
+    print(f"heard: {runs['now'][0]['voice']['heard']}...")
     kind = "as a voice message, " if args.as_audio else ""
-    print(f"\n{args.engine}, {kind}x264 {args.preset}; {machine()}")
-    print(table(["measure", "result", "target"], rows))
+    loads = [r["load"] for rs in runs.values() for r in rs]
+    print(
+        f"\n{args.engine}, {kind}render_preset {args.preset}; baseline {args.baseline}; "
+        f"{args.rounds} rounds; load {min(loads):.1f}-{max(loads):.1f}; {machine()}"
+    )
+    print(
+        table(
+            ["measure", "baseline (median)", "now (median)", "now / baseline", "target"],
+            compare(runs),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +60,16 @@ def run(ctx: StageContext) -> StageResult:
         raw_voice = audio.write_wav(work / "voice-raw.wav", track.samples, track.sample_rate)
         even_voice = work / "voice-even.wav"
         even_lufs = audio.compress(raw_voice, even_voice)
-        voice_lufs = audio.normalise(
-            even_voice, work / "voiceover.wav", s.voice_loudness, 1, even_lufs
-        )
-        original = ctx.path("original") if src.audio else None
-        mixed = audio.mix(
-            original, even_voice, track.lead_in, voiced_spans(track), work / "mix-raw.wav"
-        )
-        mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2)
+        with ThreadPoolExecutor(1) as beside:  # the voice track alone, while the mix is made
+            alone = beside.submit(
+                audio.normalise, even_voice, work / "voiceover.wav", s.voice_loudness, 1, even_lufs
+            )
+            original = ctx.path("original") if src.audio else None
+            mixed = work / "mix-raw.wav"
+            spans = voiced_spans(track)
+            mixed_lufs = audio.mix(original, even_voice, track.lead_in, spans, mixed)
+            mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2, mixed_lufs)
+            voice_lufs = alone.result()
         clock.lap("mix")
         drawn = drawing.wait(600 + 20 * total)
         clock.lap("picture")  # what of the encode was left when the sound was ready

@@ -16,10 +16,10 @@ file is read twice just to be measured.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import wave
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -88,8 +88,9 @@ def duck(
 
 def mix(
     original: Path | None, voice: Path, lead_in: float, spans: list[tuple[float, float]], dest: Path
-) -> Path:
-    """The original (delayed by ``lead_in``, ducked in ``spans``) plus the voice: a stereo WAV.
+) -> float:
+    """The original (delayed by ``lead_in``, ducked in ``spans``) plus the voice into ``dest``
+    (a stereo WAV); its loudness (LUFS), metered as it is written.
 
     Both are decoded by ffmpeg and mixed ten seconds at a time, so an hour of media needs no
     more memory than a minute.
@@ -98,31 +99,48 @@ def mix(
     speaker = _reader(voice, 1, "anull")
     below = _reader(original, 2, delay) if original is not None else None
     procs = [p for p in (speaker, below) if p is not None]
+    meter = dest.with_suffix(".meter.log")
     block = 10 * RATE
     frame = 0
     try:
-        with wave.open(str(dest), "wb") as out:
-            out.setnchannels(2)
-            out.setsampwidth(2)
-            out.setframerate(RATE)
-            while True:
-                speech = _read(speaker, block, 1)
-                sound = _read(below, block, 2) if below else np.zeros((0, 2), dtype=np.float32)
-                n = max(len(speech), len(sound))
-                if n == 0:
-                    break
-                chunk = np.zeros((n, 2), dtype=np.float32)
-                chunk[: len(sound)] += duck(sound, spans, RATE, frame)
-                chunk[: len(speech)] += speech[:, None]
-                out.writeframes((np.clip(chunk, -1.0, 1.0) * 32767).astype("<i2").tobytes())
-                frame += n
+        with meter.open("wb") as said:
+            writer = subprocess.Popen(
+                [
+                    *[tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-y", "-f", "s16le"],
+                    *["-ar", str(RATE), "-ac", "2", "-i", "-", "-filter:a", METER],
+                    *["-c:a", "pcm_s16le", safe_path(dest)],
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=said,
+            )
+        procs.append(writer)
+        assert writer.stdin is not None
+        while True:
+            speech = _read(speaker, block, 1)
+            sound = _read(below, block, 2) if below else np.zeros((0, 2), dtype=np.float32)
+            n = max(len(speech), len(sound))
+            if n == 0:
+                break
+            chunk = np.zeros((n, 2), dtype=np.float32)
+            chunk[: len(sound)] += duck(sound, spans, RATE, frame)
+            chunk[: len(speech)] += speech[:, None]
+            try:
+                writer.stdin.write((np.clip(chunk, -1.0, 1.0) * 32767).astype("<i2").tobytes())
+            except BrokenPipeError:  # the writer failed: said below
+                break
+            frame += n
+        with contextlib.suppress(BrokenPipeError):
+            writer.stdin.close()
+        writer.wait(timeout=600)
     finally:
         for proc in procs:
-            proc.kill()
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
-    if any(proc.returncode not in (0, -9) for proc in procs):
+    if any(proc.returncode not in (0, -9) for proc in procs) or writer.returncode != 0:
         raise ToolError("ffmpeg failed while mixing the voice-over.", "Check the input file.")
-    return dest
+    return _loudness_in(meter.read_text(errors="replace"), "mixing the voice-over")
 
 
 def _reader(path: Path, channels: int, filters: str) -> subprocess.Popen[bytes]:
@@ -147,11 +165,11 @@ def _read(proc: subprocess.Popen[bytes], frames: int, channels: int) -> Samples:
     return samples.reshape(-1, channels) if channels > 1 else samples
 
 
-def compress(source: Path, dest: Path) -> float:
-    """The voice evened out (3:1 above -18 dBFS) at 48 kHz, before it is mixed: Piper speaks
-    every sentence up to full scale, about 20 dB above its loudness. Returns the loudness of
-    ``dest`` (LUFS), measured as it is written."""
-    chain = f"aresample={RATE},{COMPRESSOR}"
+def compress(source: Path, dest: Path, rate: int = RATE) -> float:
+    """The voice evened out (3:1 above -18 dBFS) at ``rate`` Hz, before it is mixed: Piper
+    speaks every sentence up to full scale, about 20 dB above its loudness. Returns the
+    loudness of ``dest`` (LUFS), metered as it is written."""
+    chain = f"aresample={rate},{COMPRESSOR}"
     return _written(source, chain, dest, [], ["-c:a", "pcm_s16le"], "compressing the voice")
 
 
@@ -161,29 +179,38 @@ def normalise(
     target: float,
     channels: int,
     measured: float | None = None,
-    written_as: Sequence[str] = ("-c:a", "pcm_s16le"),
-    inputs: Sequence[str] = (),
+    rate: int = RATE,
 ) -> float:
-    """``source`` at ``target`` LUFS integrated into ``dest`` (48 kHz); the loudness reached.
+    """``source`` at ``target`` LUFS integrated into ``dest`` (a WAV at ``rate`` Hz); the
+    loudness reached.
 
     A gain and a peak limiter, measured as ``dest`` is written and the gain corrected until
     within ``TOLERANCE`` (at most ``PASSES`` passes; the limiter takes a little of the gain
-    back). ``measured``: the loudness of ``source`` when known (else it is measured first).
-    ``written_as``: the output options (16-bit WAV unless told), so that the last step can
-    be the final encode; ``inputs``: more ffmpeg inputs (chapters, tags) those options use.
+    back, more of each added dB: the next gain is found by the secant through the last two
+    tries). ``measured``: the loudness of ``source`` when known (else it is measured first).
     ``loudnorm`` alone cannot do it for synthetic speech, whose peaks sit about 20 dB above
     its loudness: its linear mode is refused and its dynamic mode lands 1-2 LU short.
     """
-    gain = target - (integrated(source) if measured is None else measured)
+    start = integrated(source) if measured is None else measured
+    tried = [(0.0, start)]  # (gain, loudness reached)
+    gain = target - start
     for _ in range(PASSES):
-        chain = f"aresample={RATE},volume={gain:.2f}dB,{LIMITER}"
-        reached = _written(
-            source, chain, dest, [*inputs], ["-ac", str(channels), *written_as], "normalising"
-        )
+        chain = f"aresample={rate},volume={gain:.2f}dB,{LIMITER}"
+        written = ["-ac", str(channels), "-c:a", "pcm_s16le"]
+        reached = _written(source, chain, dest, [], written, "normalising loudness")
         if abs(target - reached) <= TOLERANCE:
             break
-        gain += target - reached
+        tried.append((gain, reached))
+        gain = _next_gain(tried, target)
     return reached
+
+
+def _next_gain(tried: list[tuple[float, float]], target: float) -> float:
+    """The gain to try next, by the secant through the last two tries: the limiter takes back
+    more of each added dB, so adding the shortfall alone (slope 1) took up to 4 passes."""
+    (g0, r0), (g1, r1) = tried[-2], tried[-1]
+    slope = (r1 - r0) / (g1 - g0) if abs(g1 - g0) > 0.01 else 1.0
+    return g1 + (target - r1) / min(1.0, max(0.25, slope))
 
 
 def integrated(source: Path) -> float:
@@ -219,11 +246,17 @@ def _metered(args: list[str], what: str = "measuring the loudness") -> float:
         timeout=900,
         check=False,
     )
-    summary = proc.stderr[proc.stderr.rfind("Summary:") :]
-    found = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
-    if proc.returncode != 0 or "Summary:" not in proc.stderr or not found:
+    if proc.returncode != 0:
         tail = " ".join(proc.stderr.strip().splitlines()[-3:])
         raise ToolError(f"ffmpeg failed while {what}: {tail}", "Check the ffmpeg install.")
+    return _loudness_in(proc.stderr, what)
+
+
+def _loudness_in(said: str, what: str) -> float:
+    """The integrated loudness in the summary the ``ebur128`` meter wrote at its end."""
+    found = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", said[said.rfind("Summary:") :])
+    if "Summary:" not in said or not found:
+        raise ToolError(f"ffmpeg did not meter the loudness while {what}.", "Check ffmpeg.")
     return max(-70.0, float(found.group(1)))  # silence: -70, and no gain is right
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from tolmach.config import Settings
 from tolmach.engines.tts import load_tts
 from tolmach.errors import InputError, NotFoundError
-from tolmach.media import safe_path
+from tolmach.media import run_ffmpeg_progress, safe_path
 from tolmach.voice import audio, disclose, provenance
 from tolmach.voice.track import Clock, opening, utterances
 
@@ -105,20 +105,23 @@ def narrate(
     raw = audio.write_wav(work / "narration-raw.wav", np.concatenate(pieces), rate)
     clock.lap("speech")
     even = work / "narration-even.wav"
-    even_lufs = audio.compress(raw, even)
+    even_lufs = audio.compress(raw, even, rate)  # at the voice's own rate: nothing above it
     statement = disclose.statement(engine.engine, engine.voice, translation="")
     meta = _ffmetadata(work / "chapters.txt", story.stem, statement, chapters)
+    loud = work / "narration.wav"
+    audio.normalise(even, loud, settings.voice_loudness, 1, even_lufs, rate)
+    clock.lap("loudness")
     encoded = work / "narration.m4a"
-    audio.normalise(  # the last pass is the AAC encode, chapters and tags with it
-        even,
-        encoded,
-        settings.voice_loudness,
-        1,
-        even_lufs,
-        (*AAC_WITH_CHAPTERS, "-movflags", "+faststart"),
-        ["-i", safe_path(meta)],
+    run_ffmpeg_progress(
+        [
+            *["-i", safe_path(loud), "-i", safe_path(meta), "-map", "0:a", *AAC_WITH_CHAPTERS],
+            *["-movflags", "+faststart", safe_path(encoded)],
+        ],
+        "encoding the narration",
+        at,
+        lambda d, t: None,
     )
-    clock.lap("loudness and encode")
+    clock.lap("encode")
     signed = provenance.Signed(out, False, warning=provenance.UNSIGNED)
     out.parent.mkdir(parents=True, exist_ok=True)
     if signer is not None:
