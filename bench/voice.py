@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -192,9 +193,9 @@ def voice_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ctx = sentence_context(args, work / "stage")
     else:
         ctx = stage_context(args, work / "stage")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     result = voice.run(ctx)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     report = json.loads(result.files["voice.json"])  # type: ignore[arg-type]
     clip, track = result.files["english-voice.mp4"], result.files["voiceover.wav"]
     assert isinstance(clip, Path) and isinstance(track, Path)
@@ -214,6 +215,7 @@ def voice_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "peak": peak,
         "bytes": clip.stat().st_size,
         "wall": wall,
+        "cpu": cpu,
         "timings": report["timings_s"],
         "heard": heard[:300],
     }
@@ -228,9 +230,9 @@ def narration_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     path.write_text(text)
     settings = Settings(data_dir=work / "n", voice_engine=args.engine)
     (work / "narrate").mkdir()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     made = narrate(path, work / "story.m4a", settings, work / "narrate")
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     lufs, _ = loudness(made.path)
     return {
         "words": len(text.split()),
@@ -238,11 +240,18 @@ def narration_case(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "duration": made.duration,
         "lufs": lufs,
         "wall": wall,
+        "cpu": cpu,
         "timings": made.timings_s,
     }
 
 
 OUTCOMES = ("fits", "sped", "overran", "truncated")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (ffmpeg's)."""
+    me, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def one_run(args: argparse.Namespace) -> dict[str, Any]:
@@ -278,12 +287,14 @@ def runs_line(name: str, run: dict[str, Any]) -> str:
     v = run["voice"]
     line = (
         f"{name:8s} load {run['load']:4.1f}: voice {v['wall']:5.1f} s "
-        f"({v['wall'] / v['duration']:.2f}x; {_phases(v['timings'])}), WER {v['wer']:.1%}, "
+        f"({v['wall'] / v['duration']:.2f}x, CPU {v['cpu']:.0f} s; {_phases(v['timings'])}), "
+        f"WER {v['wer']:.1%}, "
         f"{v['lufs']:.1f} LUFS, peak {v['peak']:.1f}, {v['bytes'] / 1e6:.1f} MB"
     )
     if "narration" in run:
         n = run["narration"]
-        line += f"; narration {n['wall']:.1f} s ({_phases(n['timings'])}), {n['lufs']:.1f} LUFS"
+        line += f"; narration {n['wall']:.1f} s (CPU {n['cpu']:.0f} s; {_phases(n['timings'])}), "
+        line += f"{n['lufs']:.1f} LUFS"
     return line
 
 
@@ -306,6 +317,7 @@ def compare(runs: dict[str, list[dict[str, Any]]]) -> list[list[Any]]:
     rows = [
         row("voice stage wall", lambda r: r["voice"]["wall"], " s", ""),
         row("wall / clip duration", lambda r: r["voice"]["wall"] / r["voice"]["duration"], "", ""),
+        row("voice stage CPU (all processes)", lambda r: r["voice"]["cpu"], " s", ""),
         both("WER (whisper-base, en), worst", lambda x: _worst(x, "wer"), "< 15%"),
         both("loudness (clip), LUFS", lambda x: _span(x, "lufs"), "-16 +-1"),
         both("in their slot", lambda x: _span(x, "fit_share"), ">= 90%"),
@@ -318,6 +330,7 @@ def compare(runs: dict[str, list[dict[str, Any]]]) -> list[list[Any]]:
         told = f"{n0['words']} words, {n0['chapters']} paragraphs, {n0['duration']:.0f} s"
         rows += [
             row("narration wall", lambda r: r["narration"]["wall"], " s", "< 20 s"),
+            row("narration CPU (all processes)", lambda r: r["narration"]["cpu"], " s", ""),
             both("narration loudness, LUFS", lambda x: _span(x, "lufs", "narration"), "-16 +-1"),
             ["story", "", told, "", ""],
         ]
