@@ -64,12 +64,25 @@ def jobs(
         None
     ),
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    resume: Annotated[
+        float | None,
+        typer.Option(
+            help="First send again the tasks of jobs queued, or running with no worker on them "
+            "and no progress for this many seconds (a broker that lost them).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs: queued, running (stage and worker), failed, retried (attempts > 1)."""
     if status is not None and status not in STATUSES:
         raise InputError(f"Unknown status {status!r}.", f"Use one of: {', '.join(STATUSES)}.")
-    rows = list_jobs(workspace(), status, limit)
+    ws = workspace()
+    if resume is not None:
+        from tolmach.distributed.dispatch import resume as resume_jobs
+
+        sent = resume_jobs(ws.db, ws.settings, resume)
+        err.print(f"sent again: {len(sent)} jobs {sent}", highlight=False)
+    rows = list_jobs(ws, status, limit)
     if as_json:
         emit(rows)
         return

@@ -1,21 +1,27 @@
 """The desk's job queue with job_runner=celery: a job's task reaches a real Redis when the
 job's row is committed (not before, not on a rollback), queued jobs are sent again when the
-desk starts, and a broker that can't be reached leaves the job queued."""
+desk starts, and a broker that can't be reached leaves the job queued; ``resume`` sends again
+the tasks a broker lost, and only those."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import redis
 from sqlalchemy import select
 
+from conftest import MediaFactory
 from distributed.conftest import free_port
 from tolmach.config import Settings
+from tolmach.distributed import claims
+from tolmach.distributed.dispatch import resume
 from tolmach.store.desk import Job
+from tolmach.store.tables import utcnow
 from tolmach.web.jobs import JobQueue
 from tolmach.workspace import Workspace
 
@@ -70,3 +76,28 @@ def test_queued_jobs_are_sent_again_at_start_and_a_lost_broker_keeps_them(
     JobQueue(up, up.settings).start()
     assert sent(redis_url, "cpu") == [("tolmach.job", [job_id])]
     up.close()
+
+
+def test_resume_sends_the_tasks_a_broker_lost_and_no_others(
+    ws: Workspace, redis_url: str, media: MediaFactory
+) -> None:
+    lost, working, fresh = (
+        ws.ingest(media.silent_video(f"{n}.mp4", seconds=n)).item_id for n in (1, 2, 3)
+    )
+    old, now = utcnow() - timedelta(minutes=10), utcnow()
+    running = {"kind": "process", "status": "running"}
+    with ws.db.begin() as session:
+        rows = [
+            Job(**running, item_id=lost, stage="transcribe", heartbeat_at=old),
+            Job(**running, item_id=working, stage="render", heartbeat_at=old),
+            Job(**running, item_id=fresh, stage="render", heartbeat_at=now),
+            Job(kind="ingest_url", status="queued"),
+            Job(kind="process", item_id=fresh, status="done", stage="analyse", heartbeat_at=old),
+        ]
+        session.add_all(rows)
+        session.flush()
+        ids = [job.id for job in rows]
+    claims.claim(ws.db, working, "render", "alive", ids[1], stale_s=60)  # a worker is on it
+    assert resume(ws.db, ws.settings, idle_s=60) == [ids[0], ids[3]]
+    assert sent(redis_url, "asr") == [("tolmach.stage", [ids[0], lost, "transcribe"])]
+    assert sent(redis_url, "cpu") == [("tolmach.job", [ids[3]])]

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.config import Settings
@@ -27,6 +28,7 @@ from tolmach.store.desk import Job
 from tolmach.store.tables import utcnow
 
 log = logging.getLogger(__name__)
+STAGE_NAMES = {stage.name for stage in runner.STAGES}
 
 
 def submit(
@@ -113,3 +115,28 @@ def advance(
         return None
     send_stage(settings, job_id, item_id, stage.name)
     return stage.name
+
+
+def resume(db: sessionmaker[Session], settings: Settings, idle_s: float) -> list[int]:
+    """Send again the tasks of jobs that are queued, or running with no claim on their item and
+    no sign of life for ``idle_s`` seconds (their task was lost with the broker). A task sent
+    twice is harmless: the job's row and the stage claims let one delivery do the work."""
+    from tolmach.distributed.claims import StageClaim
+
+    quiet = utcnow() - timedelta(seconds=idle_s)
+    claimed = select(StageClaim.item_id).where(StageClaim.item_id == Job.item_id)
+    with db() as session:
+        jobs = session.scalars(
+            select(Job)
+            .where(
+                (Job.status == "queued")
+                | ((Job.status == "running") & (Job.heartbeat_at < quiet) & ~claimed.exists())
+            )
+            .order_by(Job.id)
+        ).all()
+    for job in jobs:
+        if job.status == "running" and job.item_id and job.stage in STAGE_NAMES:
+            send_stage(settings, job.id, job.item_id, job.stage)
+        else:
+            send_job(settings, job.id)
+    return [job.id for job in jobs]

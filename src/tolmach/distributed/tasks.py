@@ -102,7 +102,7 @@ def run_job(ws: Workspace, job_id: int, worker: str) -> None:
             .where(
                 or_(Job.status == "queued", (Job.status == "running") & (Job.heartbeat_at < stale))
             )
-            .where(Job.stage.not_in(list(STAGES)))  # a job whose stages run is not taken again
+            .where(Job.stage.not_in(list(STAGES)))  # once its stages run, stage tasks carry it
             .values(
                 status="running",
                 worker=worker,

@@ -31,7 +31,7 @@ kept as a short error.
 With ``job_runner = "celery"`` the queue runs nothing itself: ``submit`` adds the row and sends
 it to the Celery workers when the session commits, which run the handler and then each stage
 of the item as a task of its own (:mod:`tolmach.distributed`); ``start`` sends again the jobs
-still queued, in case the broker was down when they were submitted.
+still queued, and those whose task was lost (:func:`tolmach.distributed.dispatch.resume`).
 """
 
 from __future__ import annotations
@@ -159,14 +159,15 @@ class JobQueue:
         return self._celery or bool(self._threads)
 
     def _resend(self) -> None:
-        from tolmach.distributed.dispatch import send_job
+        from tolmach.distributed.dispatch import resume
 
-        with self.ws.db() as session:
-            queued = session.scalars(select(Job.id).where(Job.status == "queued")).all()
-        for job_id in queued:
-            send_job(self.settings, job_id)
-        if queued:
-            log.info("%d queued jobs sent to the workers again", len(queued))
+        try:
+            sent = resume(self.ws.db, self.settings, self.settings.broker_visibility_s)
+        except Exception:  # the broker is away: the desk still serves, the jobs wait
+            log.exception("could not send the waiting jobs to %s", self.settings.broker_url)
+            return
+        if sent:
+            log.info("%d waiting jobs sent to the workers again", len(sent))
 
     def stop(self) -> None:
         """Take no more jobs; end the running children (queued again at the next start)."""
