@@ -228,3 +228,24 @@ def test_a_phrase_keyword_outweighs_its_words() -> None:
 )
 def test_requests_promises_and_counts(text: str, language: str, expected: tuple[str, str]) -> None:
     assert _pairs(text, language)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "stance"),
+    [
+        ("Всё у нас в порядке.", "ru", "denial"),
+        ("Мы, бойцы четвёртой роты, от своих слов отказываемся.", "ru", "retraction"),
+        ("Мы записываем это видео сами, без давления.", "ru", "denial"),
+        ("Перед відправкою ми мали лише п'ять днів підготовки.", "uk", "complaint"),
+        ("Претензий к командованию батальона и роты мы не имеем.", "ru", "denial"),
+    ],
+)
+def test_follow_up_wordings(text: str, language: str, stance: str) -> None:
+    assert _pairs(text, language)[0][1] == stance
+
+
+def test_a_promise_leans_with_the_statement() -> None:
+    grievance = "Нам не платят. Обещали отпуск через полгода. Воды нет."
+    assert ("leave", "complaint") in _pairs(grievance)
+    recantation = "Извиняемся за прошлое видео. Нам пообещали ротацию в следующем месяце."
+    assert ("leave", "affirmation") in _pairs(recantation)
