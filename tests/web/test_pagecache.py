@@ -107,6 +107,29 @@ def test_pages_are_kept_per_role_and_carry_the_askers_own_name_and_token(
     assert htmx.status_code == 200
 
 
+def test_a_page_kept_for_an_api_token_is_not_given_to_a_cookie(app_client: TestClient) -> None:
+    add_item(app_client)
+    token = bearer(app_client, "viewer")
+    viewer, csrf = client_as(app_client, "viewer")
+    for _ in range(2):  # the first use of a token is written down: a change to the store
+        plain = app_client.get("/items", headers=token)
+        assert plain.status_code == 200 and "X-CSRF-Token" not in plain.text
+    page, hits = counted(viewer, "/items")
+    assert hits == 0 and f'"X-CSRF-Token": "{csrf}"' in page
+
+
+def test_kept_pages_have_the_desks_headers_and_their_own_length(app_client: TestClient) -> None:
+    add_item(app_client)
+    cookie_sign_in(app_client, "viewer")
+    first = app_client.get(f"/items/{ITEM}")
+    assert counted(app_client, f"/items/{ITEM}")[1] == 1
+    kept = app_client.get(f"/items/{ITEM}")
+    assert kept.text == first.text and kept.headers["content-type"] == "text/html; charset=utf-8"
+    assert int(kept.headers["content-length"]) == len(kept.content)
+    for name in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+        assert kept.headers[name] == first.headers[name]
+
+
 def test_a_sign_out_counts_at_once_though_sign_ins_are_remembered(
     app_client: TestClient,
 ) -> None:

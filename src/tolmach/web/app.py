@@ -28,12 +28,12 @@ from tolmach import __version__
 from tolmach.config import Settings
 from tolmach.errors import InputError, NotFoundError, TolmachError
 from tolmach.web.deps import AuthRequired, Desk, Forbidden, render
-from tolmach.web.pagecache import DataVersion, PageCache
+from tolmach.web.pagecache import DataVersion, PageCache, ServeKept
 from tolmach.workspace import Workspace
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
-ROUTERS = ("auth", "intake", "items", "review", "connections", "search", "public")
+ROUTERS = ("items", "search", "auth", "intake", "review", "connections", "public")
 CSP = (
     "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -143,7 +143,8 @@ def create_app(settings: Settings) -> FastAPI:
     for name in ROUTERS:
         app.include_router(importlib.import_module(f"tolmach.web.routes.{name}").router)
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServeKept, desk=desk)
+    app.add_middleware(SecurityHeaders)  # the outer one: on kept pages too
 
     @app.exception_handler(AuthRequired)
     async def _auth(request: Request, exc: AuthRequired) -> Response:

@@ -97,16 +97,19 @@ SESSION = Depends(db, scope="function")  # as a default: ``session: Session = SE
 DB = Annotated[Session, SESSION]  # as an annotation: ``session: DB``
 
 
-def _credential(request: Request) -> str:
+def credential_of(authorization: str, cookies: dict[str, str]) -> str:
     """The sign-in a request carries: "t" and an API token, "c" and a cookie, or ""."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return "t" + header[7:].strip()
-    cookie = request.cookies.get(COOKIE, "")
+    if authorization.lower().startswith("bearer "):
+        return "t" + authorization[7:].strip()
+    cookie = cookies.get(COOKIE, "")
     return "c" + cookie if cookie else ""
 
 
-def _remembered(desk: Desk, credential: str) -> Viewer | None:
+def _credential(request: Request) -> str:
+    return credential_of(request.headers.get("authorization", ""), request.cookies)
+
+
+def remembered(desk: Desk, credential: str) -> Viewer | None:
     """Who ``credential`` signed in when the store was last the same: nothing was committed
     since, so no sign-out, disabled account or changed role can have happened in between."""
     known = desk.signed_in.get(auth.digest(credential))
@@ -143,7 +146,7 @@ def _without_query(request: Request) -> Viewer | None:
     found: Viewer | None = getattr(request.state, "viewer", None)
     if found is None:
         credential = _credential(request)
-        found = _remembered(get_desk(request), credential) if credential else Viewer()
+        found = remembered(get_desk(request), credential) if credential else Viewer()
         if found is not None:
             request.state.viewer = found
     return found
@@ -205,6 +208,12 @@ anyone = _anyone  # as a parameter: ``who: Viewer = Depends(anyone)``
 public = Depends(_anyone)  # as a route dependency: ``dependencies=[public]``
 
 
+def page_key(path: str, query: bytes, who: Viewer, htmx: str) -> tuple[str, bytes, str, str, str]:
+    """What a kept page is kept by: its address, the asker's role and kind of sign-in (a
+    page for a cookie carries a CSRF token) and whether htmx asks (a fragment, maybe)."""
+    return (path, query, who.role, who.via, htmx)
+
+
 async def kept_page(
     request: Request, who: Viewer, build: Callable[[Session, Viewer], Response]
 ) -> Response:
@@ -213,7 +222,7 @@ async def kept_page(
     role who asks for the same address (see :mod:`tolmach.web.pagecache`)."""
     desk = get_desk(request)
     htmx = request.headers.get("hx-request", "")
-    key = (request.scope["path"], request.scope["query_string"], who.role, htmx)
+    key = page_key(request.scope["path"], request.scope["query_string"], who, htmx)
 
     def in_session(shown: Viewer) -> Response:
         with desk.ws.db.begin() as session:

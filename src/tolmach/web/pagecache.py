@@ -29,9 +29,11 @@ from dataclasses import dataclass
 from markupsafe import escape
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tolmach.web.deps import Viewer
+from tolmach.web.deps import Desk, Viewer, credential_of, page_key, remembered
 
 MAX_BYTES = 64 * 1024 * 1024  # of kept pages per server process
 Build = Callable[[Viewer], Response]
@@ -67,13 +69,13 @@ class Kept:
 
     version: int
     status: int
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[bytes, bytes], ...]  # without its length
     parts: tuple[bytes, ...]
     size: int
 
 
 class PageCache:
-    """Pages by key (route, query, role...) for the current data version."""
+    """Pages by key (address, role...) for the current data version."""
 
     def __init__(self, version: DataVersion) -> None:
         self.version = version
@@ -86,19 +88,35 @@ class PageCache:
         self._version = -1
         self.hits = self.misses = 0
 
+    def find(self, key: Hashable) -> Kept | None:
+        """The page kept by ``key``, if the store is unchanged since it was built."""
+        kept = self._pages.get(key)
+        if kept is None or kept.version != self.version.current():
+            return None
+        self.hits += 1
+        return kept
+
+    def body(self, kept: Kept, who: Viewer) -> bytes:
+        """A kept page with ``who``'s own name and CSRF token put in."""
+        marks = {
+            self.name_mark.encode(): str(escape(who.name)).encode(),
+            self.csrf_mark.encode(): str(escape(who.csrf)).encode(),
+        }
+        return b"".join(marks.get(part, part) for part in kept.parts)
+
     async def serve(self, key: Hashable, who: Viewer, build: Build) -> Response:
         """The page for ``who``: kept if the store is unchanged since it was built, else
         built (once, however many ask for it at the same time) in a worker thread."""
         version = self.version.current()
         if version is None:
             return await run_in_threadpool(build, who)
-        kept = self._pages.get(key)
-        if kept is None or kept.version != version:
+        kept = self.find(key)
+        if kept is None:
             self.misses += 1
             kept = await self._built(key, version, build, who)
-        else:
-            self.hits += 1
-        return self._response(kept, who)
+        response = Response(self.body(kept, who), kept.status)
+        response.raw_headers[:0] = kept.headers  # before its length
+        return response
 
     async def _built(self, key: Hashable, version: int, build: Build, who: Viewer) -> Kept:
         building = self._building.get(key)
@@ -127,28 +145,15 @@ class PageCache:
         shown = Viewer(self.name_mark, who.role, who.via, self.csrf_mark if who.csrf else "")
         response = build(shown)
         body = bytes(response.body)
-        headers = tuple(
-            (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in response.raw_headers
-            if k.lower() != b"content-length"
-        )
-        parts = tuple(self._cut.split(body))
-        return Kept(version, response.status_code, headers, parts, len(body))
-
-    def _response(self, kept: Kept, who: Viewer) -> Response:
-        name, csrf = str(escape(who.name)).encode(), str(escape(who.csrf)).encode()
-        marks = {self.name_mark.encode(): name, self.csrf_mark.encode(): csrf}
-        body = b"".join(marks.get(part, part) for part in kept.parts)
-        response = Response(body, kept.status)
-        response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]
-        response.raw_headers.append((b"content-length", str(len(body)).encode()))
-        return response
+        headers = tuple((k, v) for k, v in response.raw_headers if k != b"content-length")
+        return Kept(version, response.status_code, headers, tuple(self._cut.split(body)), len(body))
 
     def _keep(self, key: Hashable, kept: Kept) -> None:
         if kept.version != self.version.current() or kept.size > MAX_BYTES // 8:
             return  # the store changed while it was built: old already
         if kept.version != self._version:
-            self._drop_all()  # every page kept before is old
+            self._pages.clear()  # every page kept before is old
+            self._bytes = 0
             self._version = kept.version
         while self._pages and self._bytes + kept.size > MAX_BYTES:
             oldest = next(iter(self._pages))
@@ -157,6 +162,37 @@ class PageCache:
         self._bytes += kept.size - (previous.size if previous else 0)
         self._pages[key] = kept
 
-    def _drop_all(self) -> None:
-        self._pages.clear()
-        self._bytes = 0
+
+class ServeKept:
+    """Kept pages answered before routing: for a GET from someone whose sign-in is
+    remembered (:func:`deps.remembered`), the page kept by its key (:func:`deps.page_key`)
+    is the one the route would make. It was made for the same role after the same role
+    checks, at the same data version; anything else goes on to the routes."""
+
+    def __init__(self, app: ASGIApp, desk: Desk) -> None:
+        self.app = app
+        self.desk = desk
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._find(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        kept, body = found
+        headers = [*kept.headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": kept.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _find(self, scope: Scope) -> tuple[Kept, bytes] | None:
+        sent: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in (b"cookie", b"authorization", b"hx-request") and name not in sent:
+                sent[name] = value.decode("latin-1")
+        cookie = sent.get(b"cookie")
+        sign_in = credential_of(sent.get(b"authorization", ""), cookie_parser(cookie or ""))
+        who = remembered(self.desk, sign_in) if sign_in else None
+        if who is None:
+            return None
+        key = page_key(scope["path"], scope["query_string"], who, sent.get(b"hx-request", ""))
+        kept = self.desk.pages.find(key)
+        return None if kept is None else (kept, self.desk.pages.body(kept, who))

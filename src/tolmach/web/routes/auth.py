@@ -175,7 +175,7 @@ def revoke_token(session: DB, who: SignedIn, token_id: int) -> Response:
 
 
 @router.get("/api/me")
-def me(who: SignedIn) -> dict[str, str]:
+async def me(who: SignedIn) -> dict[str, str]:
     """Who this token or sign-in belongs to, and its role."""
     return {"name": who.name, "role": who.role, "via": who.via}
 
