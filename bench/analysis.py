@@ -1,8 +1,13 @@
 """Benchmark claim analysis on a labelled set of statement pairs, against a keyword baseline.
 
-    python bench/analysis.py [--split dev|heldout-N|all] [--data bench/data/analysis-pairs.json]
+    python bench/analysis.py [--split dev|heldout-N|independent-N|all] [--data FILE ...]
 
-The set (``bench/data/analysis-pairs.json``) was written by the engineer who wrote the rules:
+Two kinds of labelled set. ``bench/data/analysis-independent*.json`` (splits "independent-N")
+were each written by an annotator who had not seen the rules, the analysis code or the other
+sets, from a brief with the taxonomy, the labelling conventions and three example pairs; each
+was scored once with the rules frozen (docs/benchmarks.md gives the commit) before anyone
+looked at its errors. ``bench/data/analysis-pairs.json`` was written by the engineer who wrote
+the rules:
 pairs of a grievance and a follow-up, in Russian and Ukrainian, each claim of interest labelled
 by a quote, a topic and a stance, and each complaint of the first statement by the group the
 second puts it in (retracted, blanket, never addressed). "dev" pairs were looked at while the
@@ -44,6 +49,8 @@ from tolmach.pipeline.text_item import transcript_of
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "bench" / "data" / "analysis-pairs.json"
+# sets written by annotators who had not seen the rules (one split each)
+INDEPENDENT = sorted((REPO / "bench" / "data").glob("analysis-independent*.json"))
 
 Analyser = Callable[[str, str], list[dict[str, Any]]]
 
@@ -177,10 +184,10 @@ def timing(text: str) -> tuple[float, float, float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--data", type=Path, nargs="+", default=[DATA, *INDEPENDENT])
     ap.add_argument("--split", default="all", help="dev, heldout-1 ... heldout-16, or all")
     args = ap.parse_args()
-    pairs = json.loads(args.data.read_text(encoding="utf-8"))["pairs"]
+    pairs = [p for f in args.data for p in json.loads(f.read_text(encoding="utf-8"))["pairs"]]
     found = list(dict.fromkeys(p["split"] for p in pairs))
     splits = found if args.split == "all" else [args.split]
     text = statement_of_300_words(pairs)

@@ -249,3 +249,12 @@ def test_a_promise_leans_with_the_statement() -> None:
     assert ("leave", "complaint") in _pairs(grievance)
     recantation = "Извиняемся за прошлое видео. Нам пообещали ротацию в следующем месяце."
     assert ("leave", "affirmation") in _pairs(recantation)
+
+
+def test_an_explanation_by_the_heat_of_the_moment_is_about_morale() -> None:
+    assert _pairs("Прошлое видео записали сгоряча, после потери товарищей.") == [
+        ("morale", "explanation")
+    ]
+    assert _pairs("Ми погарячкували, коли записували те відео.", "uk") == [
+        ("morale", "explanation")
+    ]

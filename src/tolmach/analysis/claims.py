@@ -35,6 +35,13 @@ STATEMENT_LEAN = 0.015
 DEFAULT_EVIDENCE = "(no marker)"
 _BUT = re.compile(r"\b(но|але|однако|проте|зато|зате)\b", re.IGNORECASE)
 MORALE = "morale"
+# an explanation by the heat of the moment is about the speakers' state of mind
+_HEAT = re.compile(
+    r"горяч|гарячк|гаряч|необдуман|влиянием (момента|минуты)|впливом (моменту|хвилини)|"
+    r"эмоци|емоці|нерв|тяж[её]л\w* момент|важк\w* момент|паник|панік|згарячу|зопалу|"
+    r"в сердцах|отчаяни|розпач|утом|втом|усталост",
+    re.IGNORECASE,
+)
 MAX_CLAUSES = 200_000  # more is not a statement: clauses past this are left out
 
 _SPLIT = re.compile(r",\s+(?:но|а|однако|зато|але|проте|однак)\s+|;\s+|\s+[—–]\s+|,\s+")
@@ -198,7 +205,7 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
             if main and kind == "affirmation" and not evidence:
                 kind = tax.topics[main[0]].stance  # a plain statement: the topic's default
                 evidence = DEFAULT_EVIDENCE
-            if kind == "explanation" and MORALE in [*main, *others]:
+            if kind == "explanation" and (MORALE in [*main, *others] or _HEAT.search(piece)):
                 # why the video was made: the state of mind, not what upset it ("под
                 # влиянием эмоций после гибели товарищей")
                 main, others = [MORALE], [t for t in [*main, *others] if t != MORALE]
