@@ -202,57 +202,58 @@ def on_workers(root: Path, clips: list[Path], broker: str, workers: int) -> Meas
     return wall, tasks, times, gaps
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=4, help="timed items per phase")
-    args = parser.parse_args()
-    from tolmach import catalog
+def make_silent(folder: Path, n: int) -> list[Path]:
+    """``n`` one-second videos with no audio track: every stage is cheap on them."""
+    folder.mkdir(parents=True)
+    made = []
+    for i in range(n):
+        out = folder / f"silent{i:02d}.mp4"
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x90:rate=25:duration=1",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-metadata",
+            f"title={i}",
+            str(out),
+        )
+        made.append(out)
+    return made
 
-    catalog.install(MODELS, "whisper-base")
-    root = Path(tempfile.mkdtemp(prefix="tolmach-queue-"))
+
+def start_redis(root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    redis = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(root),
-        ],
-        stdout=subprocess.DEVNULL,
+    cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    return subprocess.Popen([*cmd, "--dir", str(root)], stdout=subprocess.DEVNULL), (
+        f"redis://127.0.0.1:{port}/0"
     )
-    broker = f"redis://127.0.0.1:{port}/0"
-    load_before = os.getloadavg()
-    try:
-        clips = make_clips(root / "clips", args.items + 2)
-        inproc_clips = clips[: args.items + 1]
-        base_wall, _, base_times, base_gaps = in_process(root, inproc_clips, broker)
-        one_wall, one_tasks, one_times, one_gaps = on_workers(root, inproc_clips, broker, 1)
-        two_wall = on_workers(root, clips, broker, 2)[0]
-    finally:
-        redis.terminate()
-        redis.wait(10)
-        shutil.rmtree(root, ignore_errors=True)
-    n = args.items
+
+
+def throughput(root: Path, broker: str, n: int) -> None:
+    """Items per minute: one process, 1 worker, 2 workers; stage times; overhead per task."""
+    clips = make_clips(root / "clips", n + 2)
+    base_wall, _, base_times, base_gaps = in_process(root, clips[: n + 1], broker)
+    one_wall, one_tasks, one_times, one_gaps = on_workers(root, clips[: n + 1], broker, 1)
+    two_wall = on_workers(root, clips, broker, 2)[0]
     rows = [
         ["in one process (baseline)", "-", n, base_wall, 60 * n / base_wall, 1.0],
         ["Celery, 1 worker process", 1, n, one_wall, 60 * n / one_wall, base_wall / one_wall],
         ["Celery, 2 worker processes", 2, n, two_wall, 60 * n / two_wall, base_wall / two_wall],
     ]
-    print(f"machine: {machine()}; load before {load_before}, after {os.getloadavg()}")
     print(table(["run", "workers", "items", "wall s", "items/min", "x baseline"], rows))
     busy = sum(sum(v) for v in one_times.values())
-    overhead = (one_wall - busy) / one_tasks
     print(
-        f"\nqueueing overhead, 1 worker: {1000 * overhead:.0f} ms a task on average over "
-        f"{one_tasks} tasks (wall {one_wall:.1f} s, stages {busy:.1f} s); between one stage's "
-        f"record and the next one's start, median {1000 * median(one_gaps):.0f} ms on the worker, "
-        f"{1000 * median(base_gaps):.0f} ms in one process: "
-        f"{1000 * (median(one_gaps) - median(base_gaps)):.0f} ms added by the queue"
+        f"\nqueueing overhead, 1 worker: {1000 * (one_wall - busy) / one_tasks:.0f} ms a task "
+        f"on average over {one_tasks} tasks (wall {one_wall:.1f} s, stages {busy:.1f} s); "
+        f"between one stage's record and the next one's start, median "
+        f"{1000 * median(one_gaps):.0f} ms on the worker, {1000 * median(base_gaps):.0f} ms in "
+        f"one process: {1000 * (median(one_gaps) - median(base_gaps)):.0f} ms added by the queue"
     )
     stages = [
         [stage, median(base_times[stage]), median(times)]
@@ -260,6 +261,43 @@ def main() -> None:
         if stage in base_times
     ]
     print("\n" + table(["stage", "in one process: median s", "on a worker: median s"], stages))
+
+
+def overhead(root: Path, broker: str, n: int) -> None:
+    """The queue's cost per stage where the stages cost little: items with no audio track."""
+    clips = make_silent(root / "silent", n + 1)
+    base_wall, _, _, base_gaps = in_process(root / "s", clips, broker)
+    one_wall, one_tasks, _, one_gaps = on_workers(root / "s", clips, broker, 1)
+    print(
+        f"\n{n} items with no audio track (7 cheap stages each): {base_wall:.2f} s in one "
+        f"process, {one_wall:.2f} s on 1 worker: {1000 * (one_wall - base_wall) / one_tasks:.0f}"
+        f" ms a task more over {one_tasks} tasks; median gap between stages "
+        f"{1000 * median(one_gaps):.0f} ms on the worker, {1000 * median(base_gaps):.0f} ms in "
+        f"one process: {1000 * (median(one_gaps) - median(base_gaps)):.0f} ms added by the queue"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=4, help="timed speech items per phase")
+    parser.add_argument("--silent", type=int, default=16, help="timed items with no audio")
+    parser.add_argument("--overhead-only", action="store_true", help="only the silent items")
+    args = parser.parse_args()
+    from tolmach import catalog
+
+    catalog.install(MODELS, "whisper-base")
+    root = Path(tempfile.mkdtemp(prefix="tolmach-queue-"))
+    redis, broker = start_redis(root)
+    print(f"machine: {machine()}; load before {os.getloadavg()}")
+    try:
+        if not args.overhead_only:
+            throughput(root, broker, args.items)
+        overhead(root, broker, args.silent)
+    finally:
+        redis.terminate()
+        redis.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"load after {os.getloadavg()}")
 
 
 if __name__ == "__main__":
