@@ -7,7 +7,6 @@ the voice fails.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -71,11 +70,10 @@ def test_a_failing_picture_encode_is_a_clear_error(tmp_path: Path) -> None:
 def test_leaving_before_the_picture_is_done_stops_its_encode(tmp_path: Path) -> None:
     options = picture.x264_options(Settings(data_dir=tmp_path))
     endless = "testsrc2=s=1280x720:r=25,format=yuv420p[v]"  # no end: only a stop ends it
-    started = time.monotonic()
     drawing = picture.Picture([], endless, options, tmp_path / "p.mp4")
     with pytest.raises(RuntimeError), drawing:
         raise RuntimeError("the voice failed")
-    assert drawing._proc.poll() is not None and time.monotonic() - started < 30
+    assert drawing._proc.poll() is not None  # killed, not waited for: it had no end
 
 
 def test_voiced_picture_is_encoded_faster_than_render_unless_render_is_fastest(
