@@ -154,3 +154,27 @@ def test_run_submit_waits_for_the_workers_and_exports(
     assert summary["segments"] >= 1 and (out / "english.srt").read_text().strip()
     listed = cluster.tolmach("jobs")
     assert listed.returncode == 0 and "done" in listed.stdout, listed.stderr
+
+
+@pytest.mark.server
+@pytest.mark.slow
+def test_a_failing_stage_fails_its_job_with_the_reason(
+    cluster: Cluster, media: MediaFactory, tmp_path: Path
+) -> None:
+    cluster.env["TOLMACH_ASR_MODEL"] = str(tmp_path / "no-such-model")
+    cluster.worker("both")
+    clip = media.speech_video("one.mp4", size="320x180")
+    ran = cluster.tolmach("run", str(clip), "--submit", "--out", str(tmp_path / "out"))
+    assert ran.returncode != 0 and "failed" in ran.stderr, ran.stderr
+    listed = json.loads(cluster.tolmach("jobs", "--json").stdout)
+    assert [(j["status"], j["stage"], j["attempts"]) for j in listed] == [
+        ("failed", "transcribe", 1)
+    ]
+    assert "no-such-model" in listed[0]["error"] and listed[0]["message"]
+    ws = Workspace.open(cluster.settings)
+    with ws.db() as session:
+        failed = session.scalars(select(StageRun.stage).where(StageRun.status == "failed")).all()
+        assert failed == ["transcribe"]
+        assert session.scalars(select(StageClaim)).all() == []
+    assert not (tmp_path / "out").exists()
+    ws.close()
