@@ -70,11 +70,12 @@ def run(ctx: StageContext) -> StageResult:
             mixed_lufs = audio.mix(original, even_voice, track.lead_in, spans, mixed)
             mix_lufs = audio.normalise(mixed, work / "mix.wav", s.voice_loudness, 2, mixed_lufs)
             voice_lufs = alone.result()
+        sound = picture.encode_sound(work / "mix.wav", work / "mix.m4a")
         clock.lap("mix")
         drawn = drawing.wait(600 + 20 * total)
         clock.lap("picture")  # what of the encode was left when the sound was ready
     unsigned = picture.mux(
-        drawn, work / "mix.wav", disclose.metadata_args(statement), total, work / "unsigned.mp4"
+        drawn, sound, disclose.metadata_args(statement), total, work / "unsigned.mp4"
     )
     clock.lap("mux")
     signed = provenance.Signed(unsigned, False, warning=provenance.UNSIGNED)

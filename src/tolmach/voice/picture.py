@@ -2,9 +2,9 @@
 
 The picture needs only the lead-in (how long the disclosure takes to say), not the voice
 itself, so it is encoded by an ffmpeg of its own as soon as the disclosure is spoken, while
-the segments are spoken and mixed; the clip is then the picture copied as it is with the
-mixed sound encoded beside it. On 2 cores the x264 encode was 60-90% of the stage's time, and
-speech and mixing leave a core idle much of the time they run.
+the segments are spoken and mixed (and the mix encoded as AAC); the clip is then both, copied
+as they are. On 2 cores the x264 encode was 60-90% of the stage's time, and speech and
+mixing leave a core idle much of the time they run.
 
 The picture is the original's (its first frame held for the lead-in), with the subtitles and
 the translation label as ``render`` draws them and the AI labels burned in: every frame
@@ -24,7 +24,7 @@ from types import TracebackType
 
 from tolmach.config import Settings
 from tolmach.errors import ToolError
-from tolmach.media import run_ffmpeg_progress, safe_path, tool
+from tolmach.media import run_ffmpeg, run_ffmpeg_progress, safe_path, tool
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +92,22 @@ class Picture:
         self.stop()
 
 
+def encode_sound(sound: Path, dest: Path) -> Path:
+    """The mix as AAC, while the picture may still be encoding (the mux then copies both)."""
+    run_ffmpeg(
+        ["-i", safe_path(sound), "-c:a", "aac", "-b:a", "160k", safe_path(dest)],
+        "encoding the voice-over's sound",
+        timeout=900,
+    )
+    return dest
+
+
 def mux(picture: Path, sound: Path, tags: list[str], total: float, dest: Path) -> Path:
-    """The clip: ``picture`` as it is and ``sound`` (a WAV) as AAC, with ``tags``."""
+    """The clip: ``picture`` and ``sound`` (AAC) as they are, with ``tags``."""
     run_ffmpeg_progress(
         [
             *["-i", safe_path(picture), "-i", safe_path(sound), "-map", "0:v", "-map", "1:a"],
-            *["-c:v", "copy", "-c:a", "aac", "-b:a", "160k", *tags],
-            *["-movflags", "+faststart", "-shortest", safe_path(dest)],
+            *["-c", "copy", *tags, "-movflags", "+faststart", "-shortest", safe_path(dest)],
         ],
         "writing the voice-over clip",
         total,
