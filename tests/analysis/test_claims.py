@@ -258,3 +258,12 @@ def test_an_explanation_by_the_heat_of_the_moment_is_about_morale() -> None:
     assert _pairs("Ми погарячкували, коли записували те відео.", "uk") == [
         ("morale", "explanation")
     ]
+
+
+def test_a_reason_that_names_its_own_topic_is_a_claim_of_its_own() -> None:
+    pairs = _pairs("Свои накрыли наш опорник, двое погибли, потому что раций нет.")
+    assert ("casualties", "complaint") in pairs and ("equipment", "complaint") in pairs
+    assert _pairs("Вода есть, питание нормальное.") == [
+        ("water", "affirmation"),
+        ("food", "affirmation"),
+    ]

@@ -34,6 +34,7 @@ STANCE_MARGIN = 0.01
 STATEMENT_LEAN = 0.015
 DEFAULT_EVIDENCE = "(no marker)"
 _BUT = re.compile(r"\b(но|але|однако|проте|зато|зате)\b", re.IGNORECASE)
+_BE = {"есть", "є", "имеется", "имеются", "маємо", "имеем"}
 MORALE = "morale"
 # an explanation by the heat of the moment is about the speakers' state of mind
 _HEAT = re.compile(
@@ -94,6 +95,10 @@ def _clause_like(text: str, language: str) -> bool:
     """A stance marker or a verb: a piece after a comma that can stand as its own claim."""
     if stance.has_marker(text, language):
         return True
+    if any(t.text.lower() in _BE for t in lexicon.tokens(text, language)):
+        return True  # "Вода есть": "есть" reads as the infinitive "to eat"
+    if polarity.words(text, language):
+        return True  # "питание нормальное": a stance word is a predicate
     return any(
         {"VERB", "PRTS"} & set(str(morph_tag).replace(" ", ",").split(","))
         for tok in lexicon.tokens(text, language)
@@ -216,7 +221,10 @@ def extract(text: str, language: str, taxonomy: topics.Taxonomy | None = None) -
                 # нет"), not an explanation of the video
                 lacking = stance.COMPLAINT.search(piece.lower())
                 plain = before.evidence == DEFAULT_EVIDENCE
-                if before.stance == "complaint" or (plain and lacking):
+                own = [t for t in main if t != before.topic]
+                if own and lacking:  # "двое погибли, потому что раций нет": a claim of its own
+                    kind, evidence = "complaint", lacking.group()
+                elif before.stance == "complaint" or (plain and lacking):
                     found = [
                         _extended(c, text, e, "complaint" if plain else c.stance)
                         if c.start == before.start
