@@ -6,9 +6,13 @@ Setup (a fresh store in a temporary folder): one item really processed from ``sa
 (``tolmach run``), a few hundred seeded items with many segments (bench/_desk_seed.py), a
 viewer account, and ``tolmach serve`` as a subprocess, signed in through its login form.
 ``wrk`` (Debian package) sends the session cookie and rotates the three pages (the search
-through a few words); a Lua hook counts every answer that is not 2xx. The job is ``tolmach run``
-on ~5 minutes of real speech (samples/ru.wav and the shared speech clips, looped), reniced to
-the desk's ``web_job_nice`` as the desk's job runner does.
+through a few words); a Lua hook counts every answer that is not 2xx. The job is ~5 minutes of
+real speech (samples/ru.wav and the shared speech clips, looped), uploaded to the desk by an
+editor so that the desk's own job runner transcribes it (``--job desk``: a child process at
+``web_job_nice`` that writes its progress to the store every half second), or ``tolmach run``
+at that niceness beside the server (``--job cli``: the store changes only between stages).
+A thread counts how often the store changed during each case (SQLite's data version), since
+every change makes the desk's kept pages old.
 
     .venv/bin/python bench/desk_load.py                          # about 7 minutes
     .venv/bin/python bench/desk_load.py --items 300 --segments 400 --clients 50 --duration 60
@@ -28,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -181,6 +186,55 @@ def wrk(base: str, cookie: str, paths: list[str], seconds: int, clients: int) ->
     }
 
 
+class StoreChanges:
+    """Counts commits to the store while it runs (``PRAGMA data_version``, polled); with
+    ``churn`` seconds, also commits a change that often (a seeded item's duration), as busy
+    editors or a job writing its progress would."""
+
+    def __init__(self, db_path: Path, churn: float = 0) -> None:
+        self.db_path, self.churn, self.count, self._stop = db_path, churn, 0, threading.Event()
+        self._threads = [threading.Thread(target=self._poll, daemon=True)]
+        if churn:
+            self._threads.append(threading.Thread(target=self._write, daemon=True))
+
+    def __enter__(self) -> StoreChanges:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _write(self) -> None:
+        conn = sqlite3.connect(self.db_path, isolation_level=None, timeout=30)
+        while not self._stop.wait(self.churn):
+            conn.execute(
+                "UPDATE items SET duration = duration + 0.001 WHERE id = "
+                "(SELECT id FROM items ORDER BY created_at LIMIT 1)"
+            )
+        conn.close()
+
+    def _poll(self) -> None:
+        conn = sqlite3.connect(self.db_path, isolation_level=None)
+        last = conn.execute("PRAGMA data_version").fetchone()[0]
+        while not self._stop.wait(0.05):
+            now = conn.execute("PRAGMA data_version").fetchone()[0]
+            self.count += now != last
+            last = now
+        conn.close()
+
+
+def loaded(
+    base: str, cookie: str, paths: list[str], seconds: int, clients: int, db_path: Path,
+    churn: float = 0,
+) -> dict[str, Any]:  # fmt: skip
+    with StoreChanges(db_path, churn) as changes:
+        found = wrk(base, cookie, paths, seconds, clients)
+    return found | {"store_changes": changes.count}
+
+
 def stages_of(db_path: Path, item_id: str) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db_path)
     try:
@@ -200,6 +254,8 @@ def main() -> None:
     ap.add_argument("--clients", default="50,10", help="concurrent clients, one run each")
     ap.add_argument("--speech", type=int, default=300, help="seconds of speech the job gets")
     ap.add_argument("--workers", type=int, default=1, help="server processes (serve --processes)")
+    ap.add_argument("--job", choices=("desk", "cli"), default="desk", help="how the job runs")
+    ap.add_argument("--churn", type=float, default=0, help="commit a change every N seconds")
     ap.add_argument("--json", type=Path, help="write the raw numbers here")
     args = ap.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -223,6 +279,8 @@ def main() -> None:
     vocab = load_vocab()
     seed(db_path, vocab, args.items, args.segments)
     tolmach(env, "users", "add", "bench", "--role", "viewer")
+    tolmach(env, "users", "add", "bench-editor", "--role", "editor")
+    editor = tolmach(env, "users", "token", "bench-editor", "--label", "load").stdout.strip()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -251,14 +309,22 @@ def main() -> None:
         print(table(["page (one request at a time)", "status", "median ms"], quiet))
         wrk(base, cookie, paths, 10, max(clients))  # warm-up: each process's first pages
         load = os.getloadavg()[0]
-        alone = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
-        job, job_item = start_job(env, long, tmp, db_path, real)
+        case = {"paths": paths, "seconds": args.duration, "db_path": db_path, "churn": args.churn}
+        alone = {c: loaded(base, cookie, clients=c, **case) for c in clients}
+        if args.job == "desk":
+            job_id = start_desk_job(base, editor, long)
+        else:
+            job, job_item = start_job(env, long, tmp, db_path, real)
         began = time.gmtime()
-        busy = {c: wrk(base, cookie, paths, args.duration, c) for c in clients}
-        still_running = job.poll() is None
+        busy = {c: loaded(base, cookie, clients=c, **case) for c in clients}
+        if args.job == "desk":
+            state = httpx.get(f"{base}/api/jobs/{job_id}", headers=bearer(editor)).json()
+            still_running, job_item = state["status"] == "running", state["item_id"]
+        else:
+            still_running = job.poll() is None
+            job.send_signal(signal.SIGTERM)
+            job.wait(timeout=60)
         ran = stages_of(db_path, job_item)
-        job.send_signal(signal.SIGTERM)
-        job.wait(timeout=60)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -266,7 +332,8 @@ def main() -> None:
     print(
         f"\n{machine()}, load average {load:.1f} before the runs; {args.items} seeded items x "
         f"{args.segments} segments + 1 processed; {args.duration} s per case; "
-        f"{args.workers} server process(es)"
+        f"{args.workers} server process(es); the job run by {args.job}"
+        + (f"; a change committed every {args.churn} s" if args.churn else "")
     )
     report(alone, busy)
     print(
@@ -277,6 +344,28 @@ def main() -> None:
         raw = {"alone": alone, "busy": busy, "pages": quiet, "stages": ran}
         args.json.write_text(json.dumps(raw, indent=1))
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def start_desk_job(base: str, token: str, long: Path) -> int:
+    """The long clip uploaded to the desk as an editor; returns once its job transcribes."""
+    with long.open("rb") as f:
+        files = {"file": (long.name, f, "audio/wav")}
+        r = httpx.post(f"{base}/api/items", files=files, headers=bearer(token), timeout=120)
+    r.raise_for_status()
+    job_id = int(r.json()["id"])
+    for _ in range(480):
+        job = httpx.get(f"{base}/api/jobs/{job_id}", headers=bearer(token), timeout=30).json()
+        if job["status"] == "failed":
+            sys.exit(f"the desk's job failed: {job['error']}")
+        if job["stage"] == "transcribe":
+            time.sleep(3)
+            return job_id
+        time.sleep(0.5)
+    sys.exit("the desk's job did not start transcribing within 4 minutes")
 
 
 def start_job(
@@ -314,10 +403,10 @@ def report(alone: dict[int, dict[str, Any]], busy: dict[int, dict[str, Any]]) ->
         for name, r in (("alone", alone[clients]), ("with transcription job", busy[clients])):
             errors = r["non2xx"] + (1 if r["socket_errors"] else 0)
             times = [r["p50_ms"], r["p90_ms"], r["p99_ms"], r["max_ms"]]
-            bad = [r["non2xx"], r["socket_errors"] or "none", errors == 0]
+            bad = [r["non2xx"], r["socket_errors"] or "none", errors == 0, r["store_changes"]]
             rows.append([name, clients, r["requests"], r["rps"], *times, *bad])
     head = ["case", "clients", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
-    print(table([*head, "non-2xx", "socket errors", "clean"], rows))
+    print(table([*head, "non-2xx", "socket errors", "clean", "store changes"], rows))
     for clients in alone:
         a, b = alone[clients], busy[clients]
         print(
