@@ -17,6 +17,7 @@ from pathlib import PurePath
 from typing import Any, cast
 
 from sqlalchemy import JSON, Select, func, select, type_coerce
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, aliased
 
 from tolmach.errors import InputError
@@ -113,13 +114,16 @@ def check_filters(language: str, review: str) -> None:
 
 
 @functools.cache
-def _rows() -> Select[Any]:
+def _rows(dialect: str) -> Select[Any]:
     """Items with their review status, source language and newest capture. The language and
     the capture are subqueries tied to each item, so only the rows asked for pay for them
     (grouping every run and capture of the store cost each page more than all the rest)."""
     run = aliased(StageRun)
+    # PostgreSQL needs the text cast to JSON for its operators; SQLite must not cast it (its
+    # CAST AS JSON makes a number) and reads JSON from text as it is.
+    summary = (sql_cast if dialect == "postgresql" else type_coerce)(run.summary_json, JSON)
     language = (
-        select(type_coerce(run.summary_json, JSON)["language"].as_string())
+        select(summary["language"].as_string())
         .where(run.item_id == Item.id, run.stage.in_(TRANSCRIBERS), run.status == "done")
         .order_by(run.id.desc())
         .limit(1)
@@ -168,7 +172,7 @@ def _row(item: Item, review: str, language: str, capture: Capture | None) -> Row
 def list_items(session: Session, *, language: str = "", review: str = "", page: int = 1) -> Page:
     """Items newest first, ``PAGE_SIZE`` a page, filtered by source language and review status."""
     check_filters(language, review)
-    query = _rows()
+    query = _rows(session.get_bind().dialect.name)
     if language:
         query = query.where(query.selected_columns.language == language)
     if review:
@@ -186,7 +190,7 @@ def list_items(session: Session, *, language: str = "", review: str = "", page: 
 def item_facts(session: Session, item_ref: str) -> Facts:
     """One item (by id or prefix) with its current outputs and review status."""
     item = queries.get_item(session, item_ref)
-    found = session.execute(_rows().where(Item.id == item.id)).one()
+    found = session.execute(_rows(session.get_bind().dialect.name).where(Item.id == item.id)).one()
     failure = queries.last_failure(session, item.id) if item.status == "failed" else None
     return Facts(
         row=_row(*found),
