@@ -13,7 +13,9 @@ version is the one it was kept with. On another database (no such counter) nothi
 
 Pages are kept per role (what a role may do changes the page) and rendered for a placeholder
 viewer; the asker's own name and CSRF token are put in when a page is served, so one
-person's page never carries another's token.
+person's page never carries another's token. :class:`ServeKept` answers kept pages before
+FastAPI's routing, for sign-ins remembered the same way (``deps.remembered``); the rest goes
+through the routes, whose ``deps.kept_page`` builds and keeps.
 """
 
 from __future__ import annotations
