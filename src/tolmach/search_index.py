@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import bindparam, cast, delete, func, insert, select, text
 from sqlalchemy import column as col
@@ -68,14 +68,19 @@ def index_item(session: Session, blobs: BlobStore, item_id: str) -> int:
         }
         for s in transcript.segments
     ]
+    add_rows(session, rows)
+    return len(rows)
+
+
+def add_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert index rows (source, english, item_id, seg, t_start, t_end), with their words
+    on PostgreSQL, where the index does not work them out itself."""
     if rows and index_kind(session) == "tsvector":
-        for row in rows:
-            row["words"] = tsvector(str(row["source"]), str(row["english"]))
+        words = [r | {"words": tsvector(str(r["source"]), str(r["english"]))} for r in rows]
         stmt = insert(SEGMENTS).values(terms=cast(bindparam("words"), TSVECTOR))
-        session.execute(stmt, rows)
+        session.execute(stmt, words)
     elif rows:
         session.execute(insert(SEGMENTS), rows)
-    return len(rows)
 
 
 def index_kind(session: Session) -> Kind:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tolmach import edits
+from tolmach import edits, search_index
 from tolmach.store import queries
 from tolmach.store.tables import Capture, Item
 from tolmach.workspace import Workspace
@@ -43,14 +43,12 @@ def seed(client: TestClient, item_id: str, segments: list[tuple[str, str]]) -> N
                 record_sha256=item_id * 4,
             )
         )
-        for i, (source, english) in enumerate(segments):
-            session.execute(
-                text(
-                    "INSERT INTO segment_search (source, english, item_id, seg, t_start, "
-                    "t_end) VALUES (:s, :e, :i, :n, :a, :b)"
-                ),
-                {"s": source, "e": english, "i": item_id, "n": i, "a": i * 4.5, "b": i * 4.5 + 4},
-            )
+        rows = [
+            {"source": s, "english": e, "item_id": item_id, "seg": i, "t_start": i * 4.5}
+            | {"t_end": i * 4.5 + 4}
+            for i, (s, e) in enumerate(segments)
+        ]
+        search_index.add_rows(session, rows)
 
 
 @pytest.fixture
