@@ -11,6 +11,7 @@ concurrent openers wait for one another on PostgreSQL, and SQLite's write lock d
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,15 @@ def migrate(engine: Engine) -> None:
 def open_db(url: str | Path) -> sessionmaker[Session]:
     """A session factory on the database at ``url`` (a path: a SQLite file), migrated."""
     parsed = make_url(normal_url(url))
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
-    migrate(engine)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        db_file = Path(parsed.database)
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite takes its write lock only at the first write, after Alembic has read the
+        # version: processes opening a new store at once would all create the tables
+        with open(f"{db_file}.migrate-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            migrate(engine)
+    else:
+        migrate(engine)
     return sessionmaker(engine, expire_on_commit=False)
