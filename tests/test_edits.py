@@ -24,7 +24,7 @@ from tolmach.models import ModelRef, Segment
 from tolmach.pipeline import runner, translate
 from tolmach.pipeline.text_item import ingest_text
 from tolmach.store import queries
-from tolmach.store.desk import Job
+from tolmach.store.desk import Job, add_job
 from tolmach.store.tables import Event, StageRun
 from tolmach.workspace import Workspace
 
@@ -74,10 +74,7 @@ class Queue:
         payload: dict[str, Any] | None = None,
         by: str = "",
     ) -> Job:
-        job = Job(kind=kind, item_id=item_id, payload_json=json.dumps(payload or {}), created_by=by)
-        session.add(job)
-        session.flush()
-        return job
+        return add_job(session, kind, item_id=item_id, payload=payload, by=by)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ two deliveries of one stage's task only one queues the next stage.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from tolmach.distributed.app import JOB_TASK, STAGE_TASK, queue_of, sender
 from tolmach.pipeline import runner
 from tolmach.pipeline.context import ItemInfo
 from tolmach.store import queries
-from tolmach.store.desk import Job
+from tolmach.store.desk import Job, add_job
 from tolmach.store.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,9 +40,7 @@ def submit(
     by: str = "",
 ) -> Job:
     """Add a job in ``session``; its task is sent when the session commits."""
-    job = Job(kind=kind, item_id=item_id, payload_json=json.dumps(payload or {}), created_by=by)
-    session.add(job)
-    session.flush()
+    job = add_job(session, kind, item_id=item_id, payload=payload, by=by)
     job_id = job.id
     event.listen(session, "after_commit", lambda _s: _send_later(settings, job_id), once=True)
     return job

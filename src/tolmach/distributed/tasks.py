@@ -12,12 +12,11 @@ tries again; one whose claim holder died takes it over, counting a new attempt o
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import shutil
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +30,7 @@ from tolmach.errors import TolmachError
 from tolmach.pipeline import runner
 from tolmach.store.desk import Job
 from tolmach.store.tables import utcnow
-from tolmach.web.jobrun import JobProgress, handler
+from tolmach.web.jobrun import JobProgress, as_operator, run_handler
 from tolmach.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -68,13 +67,6 @@ def register(app: Celery, settings: Settings) -> None:
             raise self.retry(countdown=pause) from None
         if not ran:
             raise self.retry(countdown=pause)
-
-
-def _as_operator(ws: Workspace, job: Job) -> Workspace:
-    """Who asked for the job is the operator of all it does (the custody log says so)."""
-    if not job.created_by:
-        return ws
-    return replace(ws, settings=ws.settings.model_copy(update={"operator": job.created_by}))
 
 
 @dataclass
@@ -116,17 +108,10 @@ def run_job(ws: Workspace, job_id: int, worker: str) -> None:
     if not taken or job is None:
         log.info("job %s is not queued (or taken by a live worker): nothing to do", job_id)
         return
-    mine = _as_operator(ws, job)
+    mine = as_operator(ws, job)
     dispatching = Dispatching(mine.settings, mine.db, mine.blobs, job_id=job_id)
-    progress = JobProgress(ws.db, job_id, worker)
-    try:
-        handler(job.kind)(dispatching, job_id, job.item_id, json.loads(job.payload_json), progress)
-    except TolmachError as exc:
-        log.warning("job %d (%s) failed: %s", job_id, job.kind, exc)
-        progress.finish("failed", exc.message, exc.hint)
-    except Exception as exc:  # a bug: logged in full, kept short on the job
-        log.exception("job %d (%s) failed", job_id, job.kind)
-        progress.finish("failed", f"Internal error ({type(exc).__name__}): {exc}"[:300])
+    # the job is done when its last stage is, not when the handler returns
+    run_handler(dispatching, job, JobProgress(ws.db, job_id, worker))
 
 
 def run_stage(ws: Workspace, job_id: int, item_id: str, name: str, worker: str) -> bool:
@@ -155,7 +140,7 @@ def run_stage(ws: Workspace, job_id: int, item_id: str, name: str, worker: str) 
             ).rowcount  # type: ignore[attr-defined]
         if not mine:
             return True
-        if not _run(_as_operator(ws, job), job_id, item_id, name, worker):
+        if not _run(as_operator(ws, job), job_id, item_id, name, worker):
             return True
     finally:
         claims.release(ws.db, item_id, name, worker)

@@ -7,10 +7,12 @@ publication are appended there, hash-chained, so the history of an item can't be
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tolmach.store.tables import Base, utcnow
 
@@ -101,6 +103,22 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     worker: Mapped[str] = mapped_column(String(64), default="")
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+def add_job(
+    session: Session,
+    kind: str,
+    *,
+    item_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    by: str = "",
+) -> Job:
+    """A queued job's row, added and flushed in ``session`` (its id is known, nothing is
+    committed): whoever runs jobs listens for the commit."""
+    job = Job(kind=kind, item_id=item_id, payload_json=json.dumps(payload or {}), created_by=by)
+    session.add(job)
+    session.flush()
+    return job
 
 
 class Review(Base):

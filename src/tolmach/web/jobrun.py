@@ -100,20 +100,33 @@ def run(ws: Workspace, job_id: int, worker: str) -> None:
     if job is None or job.worker != worker or job.status != "running":
         log.warning("job %s is not running as %s: nothing to do", job_id, worker)
         return
-    if job.created_by:  # who asked for the job is the operator of all it does (custody log)
-        ws = replace(ws, settings=ws.settings.model_copy(update={"operator": job.created_by}))
     progress = JobProgress(ws.db, job_id, worker)
+    if run_handler(as_operator(ws, job), job, progress):
+        progress.finish("done", message="Done.")
+
+
+def as_operator(ws: Workspace, job: Job) -> Workspace:
+    """Who asked for the job is the operator of all it does (the custody log says so)."""
+    if not job.created_by:
+        return ws
+    return replace(ws, settings=ws.settings.model_copy(update={"operator": job.created_by}))
+
+
+def run_handler(ws: Workspace, job: Job, progress: JobProgress) -> bool:
+    """Run ``job``'s handler in ``ws``: True when it returned; a failure is recorded on the
+    job's row (with the user's message, or kept short for a bug), not raised."""
     try:
-        handler(job.kind)(ws, job_id, job.item_id, json.loads(job.payload_json), progress)
+        handler(job.kind)(ws, job.id, job.item_id, json.loads(job.payload_json), progress)
     except TolmachError as exc:
-        log.warning("job %d (%s) failed: %s", job_id, job.kind, exc)
+        log.warning("job %d (%s) failed: %s", job.id, job.kind, exc)
         progress.finish("failed", exc.message, exc.hint)
     except Exception as exc:  # a bug: logged in full, kept short on the job
-        log.exception("job %d (%s) failed", job_id, job.kind)
+        log.exception("job %d (%s) failed", job.id, job.kind)
         short = f"Internal error ({type(exc).__name__}): {exc}"[:300]
         progress.finish("failed", short, "This is a bug in tolmach; the server's log has details.")
     else:
-        progress.finish("done", message="Done.")
+        return True
+    return False
 
 
 def _interrupt(_sig: int, _frame: FrameType | None) -> None:

@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tolmach.config import Settings
 from tolmach.errors import InputError
-from tolmach.store.desk import Job
+from tolmach.store.desk import Job, add_job
 from tolmach.store.tables import utcnow
 from tolmach.web.incoming import sweep_partial, upload_dir
 from tolmach.workspace import Workspace
@@ -193,9 +193,7 @@ class JobQueue:
             from tolmach.distributed.dispatch import submit
 
             return submit(session, self.settings, kind, item_id=item_id, payload=payload, by=by)
-        job = Job(kind=kind, item_id=item_id, payload_json=json.dumps(payload or {}), created_by=by)
-        session.add(job)
-        session.flush()
+        job = add_job(session, kind, item_id=item_id, payload=payload, by=by)
         event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
         return job
 
