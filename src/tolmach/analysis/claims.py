@@ -6,8 +6,9 @@ the clause; a clause that lists several topics joined by "и", "та", "або" 
 хватает воды и одежды") gives one claim per topic. A clause with a marker but no keyword gets
 the topic whose description or example sentences are nearest by multilingual-e5 embedding,
 when clearly nearer than any other topic's, and otherwise the general topic. Last, a topic
-model learned from labelled claims (``topic_model``) places what neither could and overrules
-a single topic when it is sure.
+model learned from labelled claims (``learned``) places what neither could and overrules
+a single topic when it is sure, and a stance model learned the same way reads each clause
+with the rule's stance and the statement's lean.
 
     found = extract("Нам не хватает воды и одежды.", "ru")
     [(c.topic, c.stance) for c in found]   # [('water', 'complaint'), ('clothing', 'complaint')]
@@ -16,10 +17,10 @@ a single topic when it is sure.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from tolmach.analysis import lexicon, polarity, stance, topic_model, topics
+from tolmach.analysis import learned, lexicon, polarity, stance, topics
 
 # How far the nearest topic (by its description and example sentences) must be ahead of the
 # next for the embedding fallback to assign it. On the 189 labelled quotes of the pairs the
@@ -27,11 +28,6 @@ from tolmach.analysis import lexicon, polarity, stance, topic_model, topics
 # quotes and for 93% of the 75 quotes at least 0.02 ahead; the nearest description alone at
 # cosine 0.84 or more (the rule before) was right for 78% of 63 quotes.
 EMBED_GAP = 0.02
-# The learned model (topic_model) names the topic of a clause that neither keywords nor the
-# embedding fallback could place, and overrules their single topic when at least this sure.
-# Leaving each labelled set out of the training in turn, 0.7 did best on the independently
-# written sets (0.5 and 0.9 were each a point lower; bench/topic_model.py).
-MODEL_OVERRULE = 0.7
 # Margin (complaint minus affirmation similarity to the stance examples) that overrides a
 # topic's default stance for a clause no stance rule fires on, or a weak affirmation.
 STANCE_MARGIN = 0.01
@@ -192,37 +188,14 @@ def _stance_by_examples(found: list[Claim], weak: set[int]) -> list[Claim]:
     return out
 
 
-def _by_model(
-    found: list[Claim], language: str, tax: topics.Taxonomy, model: topic_model.Model
-) -> list[Claim]:
-    """Topics by the learned model: for a clause neither keywords nor the embedding fallback
-    could place, and over their single topic when the model is sure. A clause that lists
-    several topics keeps them, and a blanket denial keeps its group (it decides what a
-    follow-up covers)."""
-    spans: dict[tuple[int, int], int] = {}
-    for c in found:
-        spans[c.start, c.end] = spans.get((c.start, c.end), 0) + 1
-    todo = [i for i, c in enumerate(found) if not c.blanket and spans[c.start, c.end] == 1]
-    out = list(found)
-    guesses = model.predict([found[i].text for i in todo], language, tax)
-    for i, (topic, p) in zip(todo, guesses, strict=True):
-        c = found[i]
-        if topic == c.topic or (c.method != "none" and p < MODEL_OVERRULE):
-            continue
-        also = tuple(t for t in (c.topic, *c.also) if t != topic and c.method == "keywords")
-        extra = c.extra | {"p": round(p, 3)}
-        out[i] = replace(c, topic=topic, method="model", also=also, extra=extra)
-    return out
-
-
 def extract(
     text: str,
     language: str,
     taxonomy: topics.Taxonomy | None = None,
-    model: topic_model.Model | Literal["shipped"] | None = "shipped",
+    models: learned.Models | Literal["shipped"] = "shipped",
 ) -> list[Claim]:
-    """The claims of ``text`` (Russian or Ukrainian), in order of their position; ``model``
-    None leaves the topics to the keyword rules and the embedding fallback alone."""
+    """The claims of ``text`` (Russian or Ukrainian), in order of their position; ``models``
+    learned.NONE leaves topics and stances to the rules alone."""
     tax = taxonomy or topics.load()
     found: list[Claim] = []
     weak: set[int] = set()  # positions in found of affirmations by a weak rule
@@ -305,9 +278,7 @@ def extract(
                 )
             )
     found = _stance_by_examples(found, weak)
-    learned = topic_model.load() if model == "shipped" else model
-    if learned:
-        found = _by_model(found, language, tax, learned)
+    found = learned.apply(found, language, tax, learned.load() if models == "shipped" else models)
     found.sort(key=lambda c: (c.start, c.id))
     return [
         Claim(

@@ -1,0 +1,99 @@
+"""The learned topic and stance models: training on real e5 embeddings, saving and loading,
+and what the shipped models change in claim extraction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from tolmach.analysis import learned, linear, topics
+from tolmach.analysis.claims import extract
+
+TRAIN = [
+    ("Нам не дают воды", "water"),
+    ("Воду привозят раз в неделю", "water"),
+    ("Вода закончилась три дня назад", "water"),
+    ("Зарплату не платят", "pay"),
+    ("Денежное довольствие задерживают", "pay"),
+    ("Обещанные выплаты не пришли", "pay"),
+    ("Раненых не эвакуируют", "medical"),
+    ("Медиков в роте нет", "medical"),
+    ("Перевязать раненого нечем", "medical"),
+]
+LABELS = ["water", "pay", "medical"]
+
+
+def _fit() -> linear.Model:
+    texts = [t for t, _ in TRAIN]
+    extra = np.zeros((len(TRAIN), 0), np.float32)
+    return linear.train(texts, ["ru"] * len(TRAIN), extra, [y for _, y in TRAIN], LABELS, 1)
+
+
+def _guess(model: linear.Model, texts: list[str], allowed: set[str] | None = None) -> list[str]:
+    none = np.zeros((len(texts), 0), np.float32)
+    return [y for y, _ in model.predict(texts, ["ru"] * len(texts), none, allowed)]
+
+
+def test_training_learns_the_labels_and_survives_a_round_trip(tmp_path: Path) -> None:
+    model = _fit()
+    texts = [t for t, _ in TRAIN]
+    assert _guess(model, texts) == [y for _, y in TRAIN]
+    # a sentence it has not seen, by shared words and meaning
+    assert _guess(model, ["Выплаты опять задерживают"]) == ["pay"]
+    model.save(tmp_path / "m.npz")
+    again = linear.load(tmp_path / "m.npz")
+    assert again is not None and again.labels == LABELS
+    assert _guess(again, texts) == _guess(model, texts)
+
+
+def test_only_allowed_labels_are_predicted() -> None:
+    model = _fit()
+    assert _guess(model, ["Зарплату не платят"], {"water", "medical"}) != ["pay"]
+
+
+def test_no_model_files_leave_the_rules(tmp_path: Path) -> None:
+    assert learned.load(tmp_path) == learned.NONE
+    text = "Нас используют как носильщиков: таскаем снаряды на себе по ночам."
+    assert [c.method for c in extract(text, "ru", models=learned.load(tmp_path))] == ["keywords"]
+
+
+def test_shipped_topic_model_names_the_grievance_where_keywords_name_the_object() -> None:
+    models = learned.load()
+    assert models.topic and set(models.topic.labels) <= set(topics.load().topics)
+    text = "Нас используют как носильщиков: таскаем снаряды на себе по ночам."
+    (rules,) = extract(text, "ru", models=learned.NONE)
+    (both,) = extract(text, "ru")
+    assert (rules.topic, rules.method) == ("equipment", "keywords")
+    assert (both.topic, both.method) == ("command", "model")
+    assert both.extra["topic_p"] >= learned.TOPIC_OVERRULE and "equipment" in both.also
+
+
+def test_shipped_stance_model_reads_a_plain_grievance_as_a_complaint() -> None:
+    # no negation, no complaint word: the rules call it an affirmation; in a statement of
+    # grievances it is one of them
+    text = (
+        "Обращаемся к президенту. Зарплату не платят третий месяц. Воды не хватает. "
+        "Раненых после перевязки сразу отправляют обратно на позиции."
+    )
+    rules = [c for c in extract(text, "ru", models=learned.NONE) if c.topic == "medical"]
+    both = [c for c in extract(text, "ru") if c.topic == "medical"]
+    assert [c.stance for c in rules] == ["affirmation"]
+    assert [c.stance for c in both] == ["complaint"]
+    assert both[0].extra["rule_stance"] == "affirmation"
+    assert both[0].extra["stance_p"] >= learned.STANCE_OVERRULE
+
+
+def test_shipped_stance_model_keeps_a_plain_statement_of_duty() -> None:
+    # the issue's case: "we answered the call" in a grievance is not a complaint
+    text = "Нам не выплатили деньги. Мы откликнулись на призыв и готовы выполнять свой долг."
+    assert [c.stance for c in extract(text, "ru") if c.topic == "mobilisation"] != ["complaint"]
+
+
+def test_shipped_models_leave_lists_and_blanket_denials_alone() -> None:
+    found = extract("Нам не хватает воды и одежды. Претензий к командованию не имеем.", "ru")
+    assert [(c.topic, c.stance, c.method) for c in found] == [
+        ("water", "complaint", "keywords"),
+        ("clothing", "complaint", "keywords"),
+        ("command", "denial", "keywords"),
+    ]
