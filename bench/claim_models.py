@@ -61,13 +61,14 @@ def examples(pairs: list[dict[str, Any]], tax: topics.Taxonomy) -> tuple[Example
     return by_topic, by_stance
 
 
-def fit(found: Examples, labels: list[str]) -> linear.Model:
+def fit(found: Examples, labels: list[str], embedding: bool) -> linear.Model:
     return linear.train(
         [e[0] for e in found],
         [e[1] for e in found],
         np.stack([e[3] for e in found]),
         [e[2] for e in found],
         labels,
+        embedding=embedding,
     )
 
 
@@ -82,13 +83,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, nargs="+", required=True)
     ap.add_argument("--cv", action="store_true")
+    ap.add_argument("--no-embedding", action="store_true", help="lemmas and rule features only")
     args = ap.parse_args()
     tax = topics.load()
+    emb = not args.no_embedding
     files = {f: json.loads(f.read_text(encoding="utf-8"))["pairs"] for f in args.data}
     found = {f: examples(pairs, tax) for f, pairs in files.items()}
     if not args.cv:
-        topic = fit([e for t, _ in found.values() for e in t], list(tax.topics))
-        stance = fit([e for _, s in found.values() for e in s], learned.STANCES)
+        topic = fit([e for t, _ in found.values() for e in t], list(tax.topics), emb)
+        stance = fit([e for _, s in found.values() for e in s], learned.STANCES, emb)
         topic.save(learned.DATA / "topic-model.npz")
         stance.save(learned.DATA / "stance-model.npz")
         n = sum(len(p) for p in files.values())
@@ -97,8 +100,9 @@ def main() -> None:
     print("| left out | claims | system | topic | stance | retr. P | retr. R |")
     print("|---|---|---|---|---|---|---|")
     for held, pairs in files.items():
-        topic = fit([e for f, (t, _) in found.items() if f != held for e in t], list(tax.topics))
-        stance = fit([e for f, (_, s) in found.items() if f != held for e in s], learned.STANCES)
+        rest = [v for f, v in found.items() if f != held]
+        topic = fit([e for t, _ in rest for e in t], list(tax.topics), emb)
+        stance = fit([e for _, s in rest for e in s], learned.STANCES, emb)
         systems = {
             "rules": learned.NONE,
             "rules + topic model": learned.Models(topic, None),

@@ -24,10 +24,11 @@ TRAIN = [
 LABELS = ["water", "pay", "medical"]
 
 
-def _fit() -> linear.Model:
+def _fit(embedding: bool = True) -> linear.Model:
     texts = [t for t, _ in TRAIN]
     extra = np.zeros((len(TRAIN), 0), np.float32)
-    return linear.train(texts, ["ru"] * len(TRAIN), extra, [y for _, y in TRAIN], LABELS, 1)
+    labels = [y for _, y in TRAIN]
+    return linear.train(texts, ["ru"] * len(TRAIN), extra, labels, LABELS, 1, embedding=embedding)
 
 
 def _guess(model: linear.Model, texts: list[str], allowed: set[str] | None = None) -> list[str]:
@@ -45,6 +46,15 @@ def test_training_learns_the_labels_and_survives_a_round_trip(tmp_path: Path) ->
     again = linear.load(tmp_path / "m.npz")
     assert again is not None and again.labels == LABELS
     assert _guess(again, texts) == _guess(model, texts)
+
+
+def test_a_model_without_the_embedding_learns_from_lemmas(tmp_path: Path) -> None:
+    model = _fit(embedding=False)
+    assert model.weights.shape[0] == len(model.vocabulary) + 1  # lemmas and the bias
+    assert _guess(model, [t for t, _ in TRAIN]) == [y for _, y in TRAIN]
+    model.save(tmp_path / "m.npz")
+    again = linear.load(tmp_path / "m.npz")
+    assert again is not None and not again.embedding
 
 
 def test_only_allowed_labels_are_predicted() -> None:

@@ -29,7 +29,8 @@ def lemma_set(text: str, language: str) -> set[str]:
 class Model:
     labels: list[str]  # the columns of weights
     vocabulary: dict[str, int]  # lemma -> its feature's index among the lemma features
-    weights: Matrix  # (384 + vocabulary + extra + 1) x labels
+    weights: Matrix  # ([384 +] vocabulary + extra + 1) x labels
+    embedding: bool = True  # whether the e5 embedding is a feature (17 ms a clause)
 
     def features(self, texts: list[str], languages: list[str], extra: Matrix) -> Matrix:
         bag = np.zeros((len(texts), len(self.vocabulary)), np.float32)
@@ -38,9 +39,10 @@ class Model:
                 j = self.vocabulary.get(lemma)
                 if j is not None:
                     bag[i, j] = 1.0
+        vectors = lexicon.embed(texts) * EMBED_SCALE if self.embedding else bag[:, :0]
         return np.hstack(
             [
-                lexicon.embed(texts) * EMBED_SCALE,
+                vectors,
                 bag,
                 extra.astype(np.float32),
                 np.ones((len(texts), 1), np.float32),
@@ -68,6 +70,7 @@ class Model:
             labels=np.array(self.labels),
             vocabulary=np.array(sorted(self.vocabulary, key=self.vocabulary.__getitem__)),
             weights=self.weights,
+            embedding=np.array(self.embedding),
         )
 
 
@@ -87,6 +90,7 @@ def train(
     min_count: int = 2,
     l2: float = 1e-3,
     steps: int = 400,
+    embedding: bool = True,
 ) -> Model:
     """Fit a model: full-batch Adam on the cross-entropy with an L2 penalty. Lemmas seen in
     fewer than ``min_count`` texts are not features."""
@@ -96,7 +100,7 @@ def train(
             counts[lemma] = counts.get(lemma, 0) + 1
     kept = sorted(lemma for lemma, n in counts.items() if n >= min_count)
     vocabulary = {lemma: i for i, lemma in enumerate(kept)}
-    empty = Model(label_set, vocabulary, np.zeros((0, 0), np.float32))
+    empty = Model(label_set, vocabulary, np.zeros((0, 0), np.float32), embedding)
     x = empty.features(texts, languages, extra)
     y = np.eye(len(label_set), dtype=np.float32)[[label_set.index(t) for t in labels]]
     w = np.zeros((x.shape[1], len(label_set)), np.float32)
@@ -107,7 +111,7 @@ def train(
         m = 0.9 * m + 0.1 * grad
         v = 0.999 * v + 0.001 * grad * grad
         w -= 0.05 * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    return Model(label_set, empty.vocabulary, w)
+    return Model(label_set, vocabulary, w, embedding)
 
 
 @functools.cache
@@ -118,4 +122,5 @@ def load(path: Path) -> Model | None:
     with np.load(path, allow_pickle=False) as data:
         labels = [str(t) for t in data["labels"]]
         vocabulary = {str(lemma): i for i, lemma in enumerate(data["vocabulary"])}
-        return Model(labels, vocabulary, data["weights"].astype(np.float32))
+        embedding = bool(data["embedding"]) if "embedding" in data else True
+        return Model(labels, vocabulary, data["weights"].astype(np.float32), embedding)
