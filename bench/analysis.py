@@ -19,9 +19,9 @@ and 14, 15 and 16 with the same rules). docs/benchmarks.md lists each split's fi
 the commit the rules were at.
 
 Reported, in the same run, for tolmach (lemma keywords with weights, clause splitting, e5
-fallbacks, stance rules and stance words) and a trivial baseline (one claim per sentence, the
-first keyword's topic, "complaint" if the sentence has a negation, blanket if it mentions
-claims/complaints):
+fallbacks, stance rules and stance words, then the learned topic and stance models) and a
+trivial baseline (one claim per sentence, the first keyword's topic, "complaint" if the
+sentence has a negation, blanket if it mentions claims/complaints):
 
 - topic and stance accuracy over labelled claims (a labelled claim matches the predicted
   claim whose span overlaps its quote, preferring one with the same topic; none: wrong);
