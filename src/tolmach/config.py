@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     )
     mt_threads: int = Field(0, description="CPU threads for the llama engine (0: all cores).")
     glossary: Path | None = Field(None, description="A glossary TSV of fixed translations.")
+    analysis_models: bool = Field(
+        True,
+        description="Let the learned topic and stance models revise the rules' claims (about 0.6 s "
+        "more for a two-minute statement); off: the rules alone.",
+    )
 
     render_vertical: bool = Field(True, description="Also render the 9:16 clip.")
     render_crf: int = Field(23, description="x264 quality (lower is better, larger).")

@@ -106,3 +106,28 @@ def test_ten_thousand_sentences() -> None:
     assert sum(c["topic"] == "water" for c in data["claims"]) == 2_500
     assert sum(e["kind"] == "unit" for e in data["entities"]) == 2_500
     assert data["claims"][-1]["segments"] == [9_999]
+
+
+def test_the_learned_models_are_a_setting_and_recorded_as_the_engine(
+    settings: Settings, blobs: BlobStore, tmp_path: Path
+) -> None:
+    # the rules call the last clause an affirmation; the stance model, in this grievance, a
+    # complaint (tests/analysis/test_learned.py)
+    transcript = _speech(
+        (
+            "Обращаемся к президенту. Зарплату не платят третий месяц. Воды не хватает.",
+            "Раненых после перевязки сразу отправляют обратно на позиции.",
+        )
+    )
+    runs = {}
+    for on in (True, False):
+        s = settings.model_copy(update={"analysis_models": on})
+        runs[on] = analyse.run(_ctx(s, blobs, tmp_path, transcript, None))
+    stances = {
+        on: {c["topic"]: c["stance"] for c in json.loads(r.files["analysis.json"])["claims"]}  # type: ignore[arg-type]
+        for on, r in runs.items()
+    }
+    assert stances[True]["medical"] == "complaint" and stances[False]["medical"] == "affirmation"
+    assert runs[False].engine == "rules+natasha+e5"
+    engine = runs[True].engine.split("+models:")
+    assert engine[0] == "rules+natasha+e5" and len(engine[1]) == 12

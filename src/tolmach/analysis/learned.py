@@ -13,6 +13,8 @@ trained by ``bench/claim_models.py`` on every labelled set.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, replace
 from importlib.resources import files as package_files
 from pathlib import Path
@@ -53,6 +55,19 @@ def load(folder: Path = DATA) -> Models:
 
 
 NONE = Models(None, None)
+
+
+@functools.cache
+def fingerprint(folder: Path = DATA) -> str:
+    """Which models label claims: the first 12 hex digits of the sha256 of both model files,
+    "" when there are none. Recorded as the analyse stage's engine."""
+    digest = hashlib.sha256()
+    found = False
+    for name in ("topic-model.npz", "stance-model.npz"):
+        if (folder / name).exists():
+            digest.update(name.encode() + (folder / name).read_bytes())
+            found = True
+    return digest.hexdigest()[:12] if found else ""
 
 
 def topic_extra(texts: list[str], language: str, tax: topics.Taxonomy) -> linear.Matrix:

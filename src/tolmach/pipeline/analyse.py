@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from tolmach import glossary as glossary_mod
 from tolmach.analysis import claims as claims_mod
 from tolmach.analysis import entities as entities_mod
-from tolmach.analysis import lexicon
+from tolmach.analysis import learned, lexicon
 from tolmach.config import Settings
 from tolmach.models import Transcript, Translation
 from tolmach.pipeline.context import StageContext, StageResult, json_bytes
@@ -55,8 +55,10 @@ def analyse(
     translation: Translation | None,
     timed: bool = True,
     glossary: glossary_mod.Glossary | None = None,
+    models: learned.Models | Literal["shipped"] = "shipped",
 ) -> dict[str, Any]:
-    """The analysis of one item as plain data (what analysis.json holds)."""
+    """The analysis of one item as plain data (what analysis.json holds); ``models`` as
+    ``claims.extract`` takes them."""
     text, spans = _layout(transcript)
     language = transcript.language
     data: dict[str, Any] = {
@@ -80,7 +82,7 @@ def analyse(
     ]
     data["named"] = entities_mod.named(found)
     rows = []
-    for c in claims_mod.extract(text, language):
+    for c in claims_mod.extract(text, language, models=models):
         where = _where(c.start, c.end, transcript, spans, timed)
         en = " ".join(english[i] for i in where["segments"] if english.get(i))
         rows.append(c.to_dict() | where | {"english": en})
@@ -120,7 +122,10 @@ def run(ctx: StageContext) -> StageResult:
         else None
     )
     glossary = glossary_mod.load(ctx.settings.glossary)
-    data = analyse(transcript, translation, timed=ctx.item.kind != "text", glossary=glossary)
+    on = ctx.settings.analysis_models
+    timed = ctx.item.kind != "text"
+    data = analyse(transcript, translation, timed, glossary, "shipped" if on else learned.NONE)
+    models = learned.fingerprint() if on else ""
     log.info(
         "[%s:analyse] %d entities, %d claims",
         ctx.item.id,
@@ -129,7 +134,7 @@ def run(ctx: StageContext) -> StageResult:
     )
     return StageResult(
         files={"analysis.json": json_bytes(data)},
-        engine="rules+natasha+e5",
+        engine="rules+natasha+e5" + (f"+models:{models}" if models else ""),
         summary={
             "entities": len(data["entities"]),
             "claims": len(data["claims"]),
