@@ -42,6 +42,16 @@ def _when(claim: dict[str, Any]) -> str:
     return f"{claim['t_start']:.1f}-{claim['t_end']:.1f} s"
 
 
+def _learned(claim: dict[str, Any]) -> str:
+    """What the learned models changed in a claim, if anything."""
+    said = []
+    if claim.get("method") == "model":
+        said.append(f"topic by model, p {claim['topic_p']:.2f}")
+    if claim.get("rule_stance"):
+        said.append(f"stance by model, p {claim['stance_p']:.2f}, rules: {claim['rule_stance']}")
+    return f"       ({'; '.join(said)})\n" if said else ""
+
+
 def print_claims(data: dict[str, Any]) -> None:
     for e in data["named"]:
         spell = ", ".join(e["spellings"])
@@ -49,7 +59,7 @@ def print_claims(data: dict[str, Any]) -> None:
     for c in data["claims"]:
         blanket = " (blanket)" if c["blanket"] else ""
         out.print(
-            f"  #{c['id']:<3} {c['stance']}{blanket} / {c['topic']}  [{_when(c)}]\n"
+            f"  #{c['id']:<3} {c['stance']}{blanket} / {c['topic']}  [{_when(c)}]\n{_learned(c)}"
             f"       {c['text']}\n       {c['english'] or '-'}",
             highlight=False,
             markup=False,

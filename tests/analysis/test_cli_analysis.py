@@ -123,3 +123,29 @@ def test_ukrainian_text_item(tmp_path: Path) -> None:
     pairs = [(c["topic"], c["stance"]) for c in result["claims"]]
     assert ("equipment", "complaint") in pairs and ("water", "complaint") in pairs
     assert ("threats", "complaint") in pairs
+
+
+def test_show_says_what_the_learned_models_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    from tolmach.cli_analysis import print_claims
+
+    claim = {"id": 1, "blanket": False, "t_start": None, "text": "x", "english": ""}
+    data = {
+        "named": [],
+        "claims": [
+            claim | {"stance": "complaint", "topic": "pay", "method": "keywords"},
+            claim
+            | {
+                "id": 2,
+                "stance": "complaint",
+                "topic": "command",
+                "method": "model",
+                "topic_p": 0.9012,
+                "rule_stance": "affirmation",
+                "stance_p": 0.81,
+            },
+        ],
+    }
+    print_claims(data)
+    first, second = capsys.readouterr().out.split("#2")
+    assert "model" not in first
+    assert "(topic by model, p 0.90; stance by model, p 0.81, rules: affirmation)" in second
