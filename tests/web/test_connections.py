@@ -177,3 +177,15 @@ def test_a_timed_claim_links_into_its_item(app_client: TestClient) -> None:
     row = templates.get_template("connections/claim.html").render(c=claim, of="abc123")
     assert '<a href="/items/abc123?t=12">12.7–15.0 s</a>' in row
     assert "We lack water." in row and "untimed" not in row
+
+
+def test_a_claim_row_says_what_the_learned_models_changed(app_client: TestClient) -> None:
+    templates = app_client.app.state.desk.templates  # type: ignore[attr-defined]
+    claim = {"topic": "command", "stance": "complaint", "text": "Таскаем снаряды.",
+             "english": "", "t_start": None, "method": "model", "topic_p": 0.912,
+             "rule_stance": "affirmation", "stance_p": 0.8}  # fmt: skip
+    row = templates.get_template("connections/claim.html").render(c=claim, of="abc123")
+    assert "(topic by model, p 0.91)" in row
+    assert "(complaint by model, p 0.80; rules: affirmation)" in row
+    plain = claim | {"method": "keywords", "rule_stance": None}
+    assert "model" not in templates.get_template("connections/claim.html").render(c=plain, of="x")
