@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tolmach.analysis import learned, linear, topics
-from tolmach.analysis.claims import extract
+from tolmach.analysis.claims import Claim, extract
 
 TRAIN = [
     ("Нам не дают воды", "water"),
@@ -107,3 +107,50 @@ def test_shipped_models_leave_lists_and_blanket_denials_alone() -> None:
         ("clothing", "complaint", "keywords"),
         ("command", "denial", "keywords"),
     ]
+
+
+def _sure_of(label: str, labels: list[str], extra: int, p: float) -> linear.Model:
+    """A model that names ``label`` with probability ``p`` whatever the text (bias only)."""
+    weights = np.zeros((384 + extra + 1, len(labels)), np.float32)
+    weights[-1, labels.index(label)] = np.log(p * (len(labels) - 1) / (1 - p))
+    return linear.Model(labels, {}, weights)
+
+
+def _claims() -> list[Claim]:
+    text = "Нам не хватает воды и одежды. Зарплату не платят. Просим разобраться. Претензий нет."
+    return [
+        Claim(1, 0, 28, text[0:28], "water", "complaint"),
+        Claim(2, 0, 28, text[0:28], "clothing", "complaint"),  # the same clause: a list
+        Claim(3, 30, 48, text[30:48], "pay", "complaint"),
+        Claim(4, 50, 68, text[50:68], topics.GENERAL, "complaint", method="none"),
+        Claim(5, 70, 83, text[70:83], topics.GENERAL, "denial", blanket=True),
+    ]
+
+
+def test_the_topic_model_overrules_single_topics_only_when_sure() -> None:
+    tax = topics.load()
+    ids, k = list(tax.topics), len(tax.topics)
+    sure = learned.Models(_sure_of("command", ids, k, 0.9), None)
+    got = [(c.topic, c.method) for c in learned.apply(_claims(), "ru", tax, sure)]
+    assert got == [
+        ("water", "keywords"),  # a list keeps its topics
+        ("clothing", "keywords"),
+        ("command", "model"),
+        ("command", "model"),
+        (topics.GENERAL, "keywords"),  # a blanket denial keeps its group
+    ]
+    unsure = learned.Models(_sure_of("command", ids, k, learned.TOPIC_OVERRULE - 0.1), None)
+    got = [(c.topic, c.method) for c in learned.apply(_claims(), "ru", tax, unsure)]
+    assert [t for t, _ in got] == ["water", "clothing", "pay", "command", topics.GENERAL]
+
+
+def test_the_stance_model_overrules_when_sure_and_never_a_blanket_denial() -> None:
+    tax = topics.load()
+    n = 2 * len(learned.STANCES) + 1  # one-hot, one-hot scaled by the lean, the lean
+
+    def stances(p: float) -> list[str]:
+        sure = learned.Models(None, _sure_of("affirmation", learned.STANCES, n, p))
+        return [c.stance for c in learned.apply(_claims(), "ru", tax, sure)]
+
+    assert stances(learned.STANCE_OVERRULE + 0.1) == ["affirmation"] * 4 + ["denial"]
+    assert stances(learned.STANCE_OVERRULE - 0.1) == ["complaint"] * 4 + ["denial"]
